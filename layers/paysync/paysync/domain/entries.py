@@ -1,0 +1,189 @@
+"""From one Silae ``rupture`` to one MyUnisoft ``NewEntry``: amounts, labels, balance, identity.
+
+Pure: the caller supplies the journal id, the resolved account ids and the files.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import mimetypes
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from paysync.domain.diagnoses import Diagnosis, diagnosis
+from paysync.domain.payroll import Direction, PayrollFile, PayrollGroup
+from paysync.domain.periods import Period
+
+CENT = Decimal("0.01")
+LABEL_MAX = 50  # NewEntryLine.label maxLength
+FILE_NAME_MAX = 50  # PJ.name maxLength
+# PJ.type enum of the NewEntry schema, by file extension.
+_PJ_TYPES = {
+    ".pdf": "application/pdf",
+    ".txt": "text/plain",
+    ".csv": "text/plain",
+    ".xls": "application/vnd.ms-excel",
+    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ".doc": "application/msword",
+    ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    ".odt": "application/vnd.oasis.opendocument.text",
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".gif": "image/gif",
+    ".tif": "image/tiff",
+    ".tiff": "image/tiff",
+    ".bmp": "image/bmp",
+}
+
+
+def to_cents(amount: Decimal) -> Decimal:
+    return amount.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def clip_label(text: str, limit: int = LABEL_MAX) -> str:
+    """Collapse whitespace and cut to the API's limit (an ellipsis says it was cut)."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def partner_entry_ids(
+    society_id: int, dossier_number: str, period: Period, groups: Sequence[PayrollGroup]
+) -> list[str]:
+    """One deterministic ``entry_origin_partner_id`` per group.
+
+    Built from the stable outside identities (MyUnisoft society, Silae dossier number), the period
+    and the group's label (with its rank among groups of the same label), so the same payroll
+    entry always gets the same id whatever paysync record it is synced from: it is the key that
+    MyUnisoft keeps strictly unique, hence "never post twice".
+    """
+    seen: Counter[str] = Counter()
+    ids: list[str] = []
+    for group in groups:
+        label = " ".join(group.label.split()).casefold()
+        seen[label] += 1
+        digest = hashlib.sha256(
+            f"{society_id}|{dossier_number}|{period}|{label}|{seen[label]}".encode()
+        ).hexdigest()[:16]
+        ids.append(f"paysync-{society_id}-{period}-{digest}")
+    return ids
+
+
+@dataclass(frozen=True)
+class Totals:
+    debit: Decimal
+    credit: Decimal
+
+    @property
+    def balanced(self) -> bool:
+        return self.debit == self.credit
+
+
+def totals(group: PayrollGroup) -> Totals:
+    debit = sum((to_cents(x.amount) for x in group.lines if x.direction is Direction.DEBIT), Decimal("0.00"))
+    credit = sum(
+        (to_cents(x.amount) for x in group.lines if x.direction is Direction.CREDIT), Decimal("0.00")
+    )
+    return Totals(debit, credit)
+
+
+def pj_type(name: str) -> str:
+    ext = "." + name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    return _PJ_TYPES.get(ext) or mimetypes.guess_type(name)[0] or "application/pdf"
+
+
+def pj_name(name: str) -> str:
+    """Fit a file name into 50 characters, keeping its extension."""
+    if len(name) <= FILE_NAME_MAX:
+        return name
+    stem, dot, ext = name.rpartition(".")
+    if not dot or len(ext) > 10:
+        return name[:FILE_NAME_MAX]
+    return stem[: FILE_NAME_MAX - len(ext) - 1] + "." + ext
+
+
+@dataclass(frozen=True)
+class EntryDraft:
+    """What paysync would post for one group, or why it cannot."""
+
+    partner_id: str
+    label: str
+    totals: Totals
+    body: dict[str, Any] | None  # the NewEntry body; None when blocked
+    blocked_by: tuple[Diagnosis, ...] = field(default=())
+    file_names: tuple[str, ...] = ()
+
+    @property
+    def postable(self) -> bool:
+        return self.body is not None
+
+
+def build_entry(
+    group: PayrollGroup,
+    *,
+    partner_id: str,
+    period: Period,
+    society_id: int,
+    diary_id: int,
+    accounts: Mapping[str, int],
+    files: Sequence[PayrollFile] = (),
+    dossier_number: str = "",
+) -> EntryDraft:
+    """Map one payroll group to a NewEntry body, or block it with diagnoses.
+
+    Never produces an unbalanced body (ECR1) nor one with an unresolved account (COMPTE2).
+    """
+    label = clip_label(group.label or f"OD de paie {period}")
+    sums = totals(group)
+    problems: list[Diagnosis] = []
+    if not group.lines:
+        problems.append(diagnosis("ECR1", entry=label, debit="0.00", credit="0.00"))
+    elif not sums.balanced:
+        problems.append(diagnosis("ECR1", entry=label, debit=str(sums.debit), credit=str(sums.credit)))
+    missing = sorted({line.account for line in group.lines if line.account not in accounts})
+    problems.extend(
+        diagnosis("COMPTE2", entry=label, account=number).model_copy(
+            update={"message": f"Le compte suivant n'existe pas dans MyUnisoft : {number}"}
+        )
+        for number in missing
+    )
+    names = tuple(pj_name(f.name) for f in files)
+    if problems:
+        return EntryDraft(partner_id, label, sums, None, tuple(problems), names)
+
+    date_piece = period.last_day.isoformat()
+    lines = [
+        {
+            "account_id": accounts[line.account],
+            "label": clip_label(line.label or label),
+            "debit": float(to_cents(line.amount)) if line.direction is Direction.DEBIT else 0,
+            "credit": float(to_cents(line.amount)) if line.direction is Direction.CREDIT else 0,
+            "deadline": date_piece,
+        }
+        for line in group.lines
+    ]
+    body: dict[str, Any] = {
+        "entry_list": lines,
+        "date_piece": date_piece,
+        "period_from": period.first_day.isoformat(),
+        "period_to": period.last_day.isoformat(),
+        "etablissement_id": society_id,
+        "diary_id": diary_id,
+        "entry_origin_partner_id": partner_id,
+        "json": json.dumps(
+            {"source": "paysync", "silae_dossier": dossier_number, "period": str(period), "group": label},
+            ensure_ascii=False,
+        ),
+        "comment": {"content": f"OD de paie {period} importée depuis Silae par paysync — {label}"},
+    }
+    if files:
+        body["pj_list"] = [
+            {"name": name, "type": pj_type(f.name), "content": base64.b64encode(f.content).decode("ascii")}
+            for name, f in zip(names, files, strict=True)
+        ]
+    return EntryDraft(partner_id, label, sums, body, (), names)

@@ -1,0 +1,45 @@
+"""Payroll data as paysync understands it, independent of how Silae spells it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from enum import StrEnum
+
+
+class Direction(StrEnum):
+    DEBIT = "D"
+    CREDIT = "C"
+
+
+@dataclass(frozen=True)
+class PayrollLine:
+    """One line of an OD de paie: an account, a label, a side and a positive amount."""
+
+    account: str
+    label: str
+    direction: Direction
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class PayrollGroup:
+    """One Silae ``rupture``: a group of lines that becomes one MyUnisoft entry."""
+
+    label: str
+    lines: tuple[PayrollLine, ...]
+    total_debit: Decimal | None = None
+    total_credit: Decimal | None = None
+    journal_code: str | None = None
+
+
+@dataclass(frozen=True)
+class PayrollFile:
+    """A supporting document of the payroll accounting export (a "PJ")."""
+
+    name: str
+    content: bytes = field(repr=False)
+
+    @property
+    def size(self) -> int:
+        return len(self.content)
