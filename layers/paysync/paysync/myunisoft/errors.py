@@ -1,0 +1,60 @@
+"""Typed errors of the MyUnisoft API: ``{"error": {code, message, details}}``, one at a time."""
+
+from __future__ import annotations
+
+from paysync.errors import PaysyncError, TransientError
+
+
+class MyUnisoftError(PaysyncError):
+    """A MyUnisoft error response. Automate on ``code``, never on ``message``."""
+
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        *,
+        status: int | None = None,
+        request_id: str | None = None,
+    ) -> None:
+        super().__init__(f"{code}: {message}" + (f" (request-id {request_id})" if request_id else ""))
+        self.code = code
+        self.message = message
+        self.status = status
+        self.request_id = request_id
+
+
+class MyUnisoftTransientError(MyUnisoftError, TransientError):
+    """Network failure, timeout, 5xx, 429 ``ERR-TOO-MANY-REQUEST``, maintenance: retry later."""
+
+
+class MyUnisoftAmbiguousWriteError(MyUnisoftTransientError):
+    """A write (``POST /entry``, ``POST /document/add_all_types``) whose answer was lost.
+
+    The request went out but the connection broke, timed out or ended in a 5xx: MyUnisoft may or
+    may not have applied it. The client does not blindly repeat such a write. ``create_entry``
+    resolves it by looking the entry up by its ``entry_origin_partner_id``; for an attachment the
+    caller decides (repeating it may attach the file twice).
+    """
+
+
+# Gateway codes (errors.json ``gateway_errors``) and catalogue codes the client acts on.
+TOO_MANY_REQUESTS = "ERR-TOO-MANY-REQUEST"
+# errors.json spells it in the singular, docs/ratelimit.md in the plural: accept both.
+TOO_MANY_CONCURRENT_REQUESTS = frozenset(
+    {"ERR-TOO-MANY-CONCURRENT-REQUEST", "ERR-TOO-MANY-CONCURRENT-REQUESTS"}
+)
+UNDER_MAINTENANCE = "ERR-API-UNDER-MAINTENANCE"
+TRANSIENT_CODES = frozenset({TOO_MANY_REQUESTS, UNDER_MAINTENANCE, *TOO_MANY_CONCURRENT_REQUESTS})
+# The token was revoked or never existed: generate a new one (configuration, never retried).
+TOKEN_NOT_FOUND_CODES = frozenset(
+    {"ERR-API-TOKEN-NOT-FOUND", "ERR-FIRM-TOKEN-NOT-FOUND", "ERR-FOLDER-NOT-FOUND"}
+)
+# The partner secret is missing, unknown or not activated yet.
+SECRET_CODES = frozenset({"ERR-SECRET-HEADER-NOT-SET", "ERR-INVALID-SECRET", "ERR-SECRET-NOT-CONFIGURED"})
+# No code of the catalogue names "this entry_origin_partner_id is already used"; the fake answers a
+# duplicate with the generic GBL6 "Cet élément existe déjà." (400).
+DUPLICATE_ORIGIN_CODE = "GBL6"
+# Codes the client makes up when there is no MyUnisoft error body to read.
+NETWORK_ERROR_CODE = "ERR-NETWORK"  # no answer: connection refused/reset, timeout
+HTTP_ERROR_CODE = "ERR-HTTP"  # an answer without the ``{"error": {...}}`` body (gateway page, bad JSON)
+UNEXPECTED_RESPONSE_CODE = "ERR-UNEXPECTED-RESPONSE"  # 2xx whose body is not the documented shape
