@@ -1,0 +1,17 @@
+"""Nightly payroll pull: plan tonight's runs (EventBridge Scheduler, ~02:30 Europe/Paris)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from paysync.entrypoints import nightly
+from paysync.observability import logger, metrics, tracer
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return nightly(event)

@@ -1,0 +1,55 @@
+"""What the Lambda handlers call: event parsing and the use case, behind one function each.
+
+Services are built once per container (clients, caches) and reused across invocations.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from functools import cache
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, ConfigDict
+
+from paysync.config import get_settings
+from paysync.usecases.services import Services
+
+
+@cache
+def services() -> Services:
+    return Services.from_settings(get_settings())
+
+
+class NightlyEvent(BaseModel):
+    """The Scheduler's input. ``night`` replays a given night (operators, demo); default: today."""
+
+    model_config = ConfigDict(extra="ignore")
+    kind: Literal["nightly"] = "nightly"
+    night: date | None = None
+
+
+class SyncMessage(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    run_id: str
+
+
+def today_in(timezone: str, now: datetime | None = None) -> date:
+    return (now or datetime.now(ZoneInfo(timezone))).astimezone(ZoneInfo(timezone)).date()
+
+
+def nightly(event: dict[str, Any]) -> dict[str, Any]:
+    from paysync.usecases.plan_night import plan_night
+
+    parsed = NightlyEvent.model_validate(event or {})
+    svc = services()
+    night = parsed.night or today_in(svc.settings.timezone, svc.clock())
+    return plan_night(svc, night).as_dict()
+
+
+def sync_message(body: str, receive_count: int) -> None:
+    """One SQS message: one run. Raises to leave the message for redelivery (then the DLQ)."""
+    from paysync.usecases.sync_dossier import sync_run
+
+    message = SyncMessage.model_validate_json(body)
+    sync_run(services(), message.run_id, receive_count=receive_count)

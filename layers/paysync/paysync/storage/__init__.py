@@ -1,0 +1,1 @@
+"""Adapters for state: DynamoDB repositories and Secrets Manager."""

@@ -1,0 +1,50 @@
+"""boto3 resources and clients, created once per container and only when first needed.
+
+Endpoints come from the standard ``AWS_ENDPOINT_URL`` variables, so the same code reaches AWS,
+moto server, or in-process moto.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.service_resource import DynamoDBServiceResource
+    from mypy_boto3_secretsmanager.client import SecretsManagerClient
+    from mypy_boto3_sqs.client import SQSClient
+
+
+@cache
+def dynamodb() -> DynamoDBServiceResource:
+    import boto3
+
+    return boto3.resource("dynamodb")
+
+
+@cache
+def sqs() -> SQSClient:
+    import boto3
+
+    return boto3.client("sqs")
+
+
+@cache
+def secretsmanager() -> SecretsManagerClient:
+    import boto3
+
+    return boto3.client("secretsmanager")
+
+
+def reset_clients() -> None:
+    """Forget cached clients (tests switch endpoints between stacks)."""
+    for factory in (dynamodb, sqs, secretsmanager):
+        factory.cache_clear()
+
+
+def to_item(data: Any) -> Any:
+    """JSON-able data to DynamoDB values: floats become Decimal, empty strings in sets are dropped."""
+    import json
+    from decimal import Decimal
+
+    return json.loads(json.dumps(data), parse_float=Decimal)

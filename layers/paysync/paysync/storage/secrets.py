@@ -1,0 +1,113 @@
+"""Every credential lives in Secrets Manager; reads go through Powertools Parameters with a TTL.
+
+Names (under the configurable prefix):
+- ``<prefix>/firms/<firm_id>/payroll`` and ``<prefix>/dossiers/<dossier_id>/payroll``:
+  ``{"client_id", "client_secret", "subscription_key"}``
+- ``<prefix>/firms/<firm_id>/myunisoft`` (cabinet token) and ``<prefix>/dossiers/<id>/myunisoft``
+  (société token): ``{"token"}``
+- the partner's ``X-Third-Party-Secret`` at ``PARTNER_SECRET_NAME``: ``{"third_party_secret"}``
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from botocore.exceptions import ClientError
+
+from paysync.storage.aws import secretsmanager
+
+Level = Literal["firm", "dossier"]
+
+
+@dataclass(frozen=True)
+class PayrollSecret:
+    client_id: str
+    client_secret: str = field(repr=False)
+    subscription_key: str = field(repr=False)
+
+
+class SecretStore:
+    def __init__(self, prefix: str, partner_secret_name: str, max_age_seconds: int = 300) -> None:
+        from aws_lambda_powertools.utilities.parameters import SecretsProvider
+
+        self._prefix = prefix.rstrip("/")
+        self._partner_name = partner_secret_name
+        self._max_age = max_age_seconds
+        self._provider = SecretsProvider(boto3_client=secretsmanager())
+
+    def name(self, level: Level, owner_id: str, kind: Literal["payroll", "myunisoft"]) -> str:
+        return f"{self._prefix}/{'firms' if level == 'firm' else 'dossiers'}/{owner_id}/{kind}"
+
+    def _read(self, name: str) -> dict[str, Any] | None:
+        from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
+
+        try:
+            value = self._provider.get(name, transform="json", max_age=self._max_age)
+        except GetParameterError as error:
+            cause = error.__cause__ or error.__context__
+            if (
+                isinstance(cause, ClientError)
+                and cause.response["Error"]["Code"] == "ResourceNotFoundException"
+            ):
+                return None
+            # Never repeat the provider's text: keep the name, which is not secret.
+            raise RuntimeError(f"secret {name} could not be read") from None
+        return value if isinstance(value, dict) else None
+
+    def payroll(self, level: Level, owner_id: str) -> PayrollSecret | None:
+        data = self._read(self.name(level, owner_id, "payroll"))
+        if not data or not all(data.get(k) for k in ("client_id", "client_secret", "subscription_key")):
+            return None
+        return PayrollSecret(
+            str(data["client_id"]), str(data["client_secret"]), str(data["subscription_key"])
+        )
+
+    def myunisoft_token(self, level: Level, owner_id: str) -> str | None:
+        data = self._read(self.name(level, owner_id, "myunisoft"))
+        token = (data or {}).get("token")
+        return str(token) if token else None
+
+    def partner_secret(self) -> str | None:
+        data = self._read(self._partner_name)
+        value = (data or {}).get("third_party_secret")
+        return str(value) if value else None
+
+    # -- writes (settings) -----------------------------------------------------------------------
+    def _write(self, name: str, value: dict[str, str]) -> None:
+        payload = json.dumps(value)
+        client = secretsmanager()
+        try:
+            client.put_secret_value(SecretId=name, SecretString=payload)
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ResourceNotFoundException":
+                raise RuntimeError(f"secret {name} could not be written") from None
+            client.create_secret(Name=name, SecretString=payload)
+        self._provider.clear_cache()  # type: ignore[no-untyped-call]
+
+    def put_payroll(self, level: Level, owner_id: str, secret: PayrollSecret) -> None:
+        self._write(
+            self.name(level, owner_id, "payroll"),
+            {
+                "client_id": secret.client_id,
+                "client_secret": secret.client_secret,
+                "subscription_key": secret.subscription_key,
+            },
+        )
+
+    def put_myunisoft_token(self, level: Level, owner_id: str, token: str) -> None:
+        self._write(self.name(level, owner_id, "myunisoft"), {"token": token})
+
+    def put_partner_secret(self, value: str) -> None:
+        self._write(self._partner_name, {"third_party_secret": value})
+
+    def delete(self, level: Level, owner_id: str, kind: Literal["payroll", "myunisoft"]) -> None:
+        try:
+            secretsmanager().delete_secret(
+                SecretId=self.name(level, owner_id, kind), ForceDeleteWithoutRecovery=True
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ResourceNotFoundException":
+                raise
+        self._provider.clear_cache()  # type: ignore[no-untyped-call]

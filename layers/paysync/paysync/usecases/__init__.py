@@ -1,0 +1,1 @@
+"""Use cases the handlers call: plan the night, sync one dossier."""

@@ -1,0 +1,419 @@
+"""Sync one dossier for one period: Silae entries and files in, MyUnisoft entries out, exactly once.
+
+Order of work: settings → Silae (entries, files) → MyUnisoft (journal, fiscal years, chart) →
+per entry: build, check, then post once (ledger claim → MyUnisoft lookup → POST → ledger).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from paysync.domain.diagnoses import Diagnosis, DiagnosisKind, diagnosis
+from paysync.domain.entries import EntryDraft, build_entry, partner_entry_ids
+from paysync.domain.models import Dossier, Firm, PayrollCredentialsInfo, Run, RunEntry, RunStatus
+from paysync.domain.payroll import PayrollFile, PayrollGroup
+from paysync.domain.periods import Period
+from paysync.errors import ConfigurationError, DataError, TransientError
+from paysync.myunisoft.client import MyUnisoftAccess, MyUnisoftClient
+from paysync.myunisoft.errors import MyUnisoftError, MyUnisoftTransientError
+from paysync.observability import logger, metrics
+from paysync.silae.client import SilaeClient, SilaeCredentials
+from paysync.silae.errors import SilaeApiError, SilaeError, SilaeTransientError
+from paysync.storage.secrets import Level
+from paysync.usecases.diagnose import diagnose_myunisoft, diagnose_silae
+from paysync.usecases.services import Services
+
+OD_PAIE = "OD_PAIE"
+
+
+def _fail(code: str, **details: object) -> ConfigurationError:
+    return ConfigurationError(diagnosis(code, **details))
+
+
+@dataclass
+class PayrollSide:
+    level: Level
+    owner_id: str
+    info: PayrollCredentialsInfo
+    client: SilaeClient
+
+
+@dataclass
+class Prepared:
+    """Everything needed to post a period, gathered with as few calls as possible."""
+
+    drafts: list[EntryDraft]
+    files: list[PayrollFile]
+    myunisoft: MyUnisoftClient | None = None
+    request_ids: list[str] = field(default_factory=list)
+
+
+class DossierSync:
+    def __init__(self, services: Services, dossier: Dossier, firm: Firm | None) -> None:
+        self.s = services
+        self.dossier = dossier
+        self.firm = firm
+
+    # -- settings --------------------------------------------------------------------------------
+    def payroll_side(self, stack: ExitStack) -> PayrollSide:
+        """Dossier-level credentials first, then the firm's; none at all is SILAE5."""
+        d, f = self.dossier, self.firm
+        level: Level
+        if d.payroll_override is not None:
+            level, owner, info = "dossier", d.dossier_id, d.payroll_override
+        elif f is not None and f.payroll is not None:
+            level, owner, info = "firm", f.firm_id, f.payroll
+        else:
+            raise _fail("SILAE5")
+        secret = self.s.secrets.payroll(level, owner)
+        if secret is None:
+            raise _fail("SILAE5", level=level)
+        client = self.s.silae(
+            SilaeCredentials(secret.client_id, secret.client_secret, secret.subscription_key)
+        )
+        stack.callback(client.close)
+        return PayrollSide(level, owner, info, client)
+
+    def myunisoft_client(self, stack: ExitStack) -> MyUnisoftClient:
+        d, f = self.dossier, self.firm
+        if d.society_id is None:
+            raise _fail("MYUNISOFT-SOCIETY-MISSING")
+        if d.has_societe_token:
+            token, society_header = self.s.secrets.myunisoft_token("dossier", d.dossier_id), None
+        elif f is not None and f.has_cabinet_token:
+            token, society_header = self.s.secrets.myunisoft_token("firm", f.firm_id), d.society_id
+        else:
+            token, society_header = None, None
+        if not token:
+            raise _fail("MYUNISOFT-TOKEN-MISSING")
+        partner = self.s.secrets.partner_secret()
+        if not partner:
+            raise _fail("PARTNER-SECRET-MISSING")
+        client = self.s.myunisoft(
+            MyUnisoftAccess(token=token, partner_secret=partner, society_id=society_header)
+        )
+        stack.callback(client.close)
+        return client
+
+    # -- Silae -----------------------------------------------------------------------------------
+    @contextmanager
+    def _silae_errors(self, side: PayrollSide, number: str) -> Iterator[None]:
+        try:
+            yield
+        except SilaeTransientError:
+            raise
+        except SilaeError as error:
+            accessible: bool | None = None
+            if isinstance(error, SilaeApiError):
+                # The API's code for "no rights on this dossier" is undocumented: ask what it can see.
+                try:
+                    accessible = number in side.client.list_dossier_numbers()
+                except SilaeError:
+                    accessible = None
+            raise ConfigurationError(
+                diagnose_silae(
+                    error,
+                    credentials=side.info,
+                    dossier_level=side.level == "dossier",
+                    now=self.s.clock(),
+                    dossier_accessible=accessible,
+                )
+            ) from None
+        finally:
+            if side.client.key_expiry is not None:
+                self.s.config.record_secret_expiry(side.level, side.owner_id, side.client.key_expiry)
+
+    def fetch_payroll(
+        self, side: PayrollSide, period: Period
+    ) -> tuple[list[PayrollGroup], list[PayrollFile]]:
+        number = self.dossier.payroll_dossier_number
+        if not number:
+            raise _fail("SILAE4")
+        with self._silae_errors(side, number):
+            groups = side.client.fetch_entries(number, period)
+            files = side.client.fetch_files(number, period) if groups else []
+        return groups, files
+
+    # -- MyUnisoft -------------------------------------------------------------------------------
+    @staticmethod
+    @contextmanager
+    def _myunisoft_errors() -> Iterator[None]:
+        try:
+            yield
+        except MyUnisoftTransientError:
+            raise
+        except MyUnisoftError as error:
+            found = diagnose_myunisoft(error)
+            if found.kind is DiagnosisKind.TRANSIENT:
+                raise TransientError(str(error)) from None
+            raise ConfigurationError(found) from None
+
+    def accounting_context(self, client: MyUnisoftClient, period: Period) -> tuple[int, dict[str, int]]:
+        """The OD PAIE journal id and the chart (number → id), after checking the fiscal year."""
+        with self._myunisoft_errors():
+            diaries = [d for d in client.list_diaries() if d.diary_type_code == OD_PAIE]
+            if not diaries:
+                raise _fail("SILAE6")
+            usable = [d for d in diaries if not d.closed and not d.blocked]
+            if not usable:
+                raise _fail("JOURNAL2", journal=diaries[0].code)
+            day = period.last_day
+            years = [y for y in client.list_exercices() if y.start_date <= day <= y.end_date]
+            if not years:
+                raise _fail("ECR10", date=day.isoformat())
+            if all(y.closed for y in years):
+                raise _fail("ECR9", date=day.isoformat())
+            chart = {a.account_number: a.account_id for a in client.list_accounts()}
+        return usable[0].diary_id, chart
+
+    # -- the whole period ------------------------------------------------------------------------
+    def prepare(self, period: Period, stack: ExitStack) -> Prepared:
+        payroll = self.payroll_side(stack)
+        groups, files = self.fetch_payroll(payroll, period)
+        if not groups:
+            return Prepared(drafts=[], files=[])
+        client = self.myunisoft_client(stack)
+        diary_id, chart = self.accounting_context(client, period)
+        society_id = self.dossier.society_id
+        number = self.dossier.payroll_dossier_number
+        if society_id is None or not number:  # already diagnosed by myunisoft_client / fetch_payroll
+            raise _fail("SILAE4" if not number else "MYUNISOFT-SOCIETY-MISSING")
+        ids = partner_entry_ids(society_id, number, period, groups)
+        drafts = [
+            build_entry(
+                group,
+                partner_id=pid,
+                period=period,
+                society_id=society_id,
+                diary_id=diary_id,
+                accounts=chart,
+                files=files,
+                dossier_number=number,
+            )
+            for group, pid in zip(groups, ids, strict=True)
+        ]
+        return Prepared(drafts=drafts, files=files, myunisoft=client)
+
+    def post_once(self, run: Run, draft: EntryDraft, client: MyUnisoftClient) -> RunEntry:
+        """Post one entry unless it is already in MyUnisoft. Never twice."""
+        if draft.body is None:
+            raise DataError(draft.blocked_by[0] if draft.blocked_by else diagnosis("ECR1"))
+        entry = RunEntry(
+            partner_id=draft.partner_id,
+            label=draft.label,
+            status="posted",
+            debit=str(draft.totals.debit),
+            credit=str(draft.totals.credit),
+            files=list(draft.file_names),
+        )
+        ledger, now = self.s.ledger, self.s.clock()
+        known = ledger.get(draft.partner_id)
+        if known is not None and known.status == "posted":
+            return entry.model_copy(
+                update={"status": "already_posted", "entry_id": known.entry_id, "files": []}
+            )
+        lease = timedelta(seconds=self.s.settings.claim_lease_seconds)
+        if not ledger.claim(
+            draft.partner_id,
+            run_id=run.run_id,
+            dossier_id=run.dossier_id,
+            period=run.period,
+            now=now,
+            lease=lease,
+        ):
+            known = ledger.get(draft.partner_id)
+            if known is not None and known.status == "posted":
+                return entry.model_copy(
+                    update={"status": "already_posted", "entry_id": known.entry_id, "files": []}
+                )
+            raise TransientError(
+                f"entry {draft.partner_id} is being posted by run {known.run_id if known else '?'}"
+            )
+        with self._myunisoft_errors():
+            # A run that crashed after its POST left the entry in MyUnisoft: find it, don't repost.
+            found = client.find_entry_by_origin(draft.partner_id)
+        if found is not None:
+            ledger.mark_posted(
+                draft.partner_id,
+                run_id=run.run_id,
+                entry_id=found.id_entry,
+                request_id=client.last_request_id,
+                now=now,
+            )
+            return entry.model_copy(
+                update={
+                    "status": "already_posted",
+                    "entry_id": found.id_entry,
+                    "request_id": client.last_request_id,
+                    "files": [],
+                }
+            )
+        try:
+            created = client.create_entry(draft.body)
+        except MyUnisoftTransientError:
+            raise  # keep the claim: the POST may have landed; the lookup above settles it next time
+        except MyUnisoftError as error:
+            ledger.release(draft.partner_id, run_id=run.run_id)
+            found_diagnosis = diagnose_myunisoft(error)
+            if found_diagnosis.kind is DiagnosisKind.DATA:
+                raise DataError(found_diagnosis) from None
+            if found_diagnosis.kind is DiagnosisKind.TRANSIENT:
+                raise TransientError(str(error)) from None
+            raise ConfigurationError(found_diagnosis) from None
+        ledger.mark_posted(
+            draft.partner_id,
+            run_id=run.run_id,
+            entry_id=created.entry_id,
+            request_id=created.request_id,
+            now=now,
+        )
+        logger.info(
+            "entry posted",
+            extra={
+                "partner_id": draft.partner_id,
+                "entry_id": created.entry_id,
+                "request_id": created.request_id,
+                "recovered": created.recovered,
+            },
+        )
+        update: dict[str, object] = {"entry_id": created.entry_id, "request_id": created.request_id}
+        if created.recovered:  # MyUnisoft already had it (an earlier attempt's answer was lost)
+            update.update(status="already_posted", files=[])
+        return entry.model_copy(update=update)
+
+
+def _blocked(draft: EntryDraft, diagnoses: tuple[Diagnosis, ...] | list[Diagnosis]) -> RunEntry:
+    return RunEntry(
+        partner_id=draft.partner_id,
+        label=draft.label,
+        status="blocked",
+        debit=str(draft.totals.debit),
+        credit=str(draft.totals.credit),
+        diagnoses=list(diagnoses),
+    )
+
+
+def _outcome(entries: list[RunEntry]) -> RunStatus:
+    done = sum(1 for e in entries if e.status in ("posted", "already_posted"))
+    blocked = sum(1 for e in entries if e.status == "blocked")
+    if blocked == 0:
+        return RunStatus.SUCCEEDED
+    return RunStatus.PARTIAL if done else RunStatus.BLOCKED
+
+
+def execute_run(
+    services: Services, run: Run, dossier: Dossier, firm: Firm | None, *, dry_run: bool = False
+) -> Run:
+    """Do the run's work and return it finished. Raises TransientError to have it retried;
+    configuration problems end the run with a diagnosis."""
+    period = Period.parse(run.period)
+    sync = DossierSync(services, dossier, firm)
+    with ExitStack() as stack:
+        try:
+            prepared = sync.prepare(period, stack)
+        except ConfigurationError as error:
+            return _finish(run, RunStatus.FAILED, services.clock(), diagnoses=[error.diagnosis])
+        if not prepared.drafts:
+            return _finish(
+                run, RunStatus.NO_DATA, services.clock(), diagnoses=[diagnosis("NO-PAYROLL-ENTRIES")]
+            )
+        entries: list[RunEntry] = []
+        client = prepared.myunisoft
+        for draft in prepared.drafts:
+            if not draft.postable:
+                entries.append(_blocked(draft, draft.blocked_by))
+                continue
+            if dry_run or client is None:
+                entries.append(
+                    RunEntry(
+                        partner_id=draft.partner_id,
+                        label=draft.label,
+                        status="dry_run",
+                        debit=str(draft.totals.debit),
+                        credit=str(draft.totals.credit),
+                        files=list(draft.file_names),
+                    )
+                )
+                continue
+            try:
+                entries.append(sync.post_once(run, draft, client))
+            except DataError as error:
+                entries.append(_blocked(draft, [error.diagnosis]))
+            except ConfigurationError as error:
+                run = run.model_copy(update={"entries": entries})
+                return _finish(run, RunStatus.FAILED, services.clock(), diagnoses=[error.diagnosis])
+        request_ids = list(client.request_ids) if client is not None else []
+        run = run.model_copy(update={"entries": entries, "request_ids": request_ids})
+        status = (
+            RunStatus.SUCCEEDED
+            if dry_run and all(e.status == "dry_run" for e in entries)
+            else _outcome(entries)
+        )
+        return _finish(run, status, services.clock())
+
+
+def _finish(run: Run, status: RunStatus, now: datetime, diagnoses: list[Diagnosis] | None = None) -> Run:
+    return run.model_copy(update={"status": status, "finished_at": now, "diagnoses": diagnoses or []})
+
+
+def sync_run(services: Services, run_id: str, *, receive_count: int = 1) -> Run | None:
+    """Process one queued run (from the worker). Returns the finished run, or None if there was
+    nothing to do (already finished: a redelivery). Raises TransientError to be retried by SQS."""
+    now = services.clock()
+    run = services.runs.start(run_id, now)
+    if run is None:
+        logger.info("run already finished or unknown, nothing to do", extra={"run_id": run_id})
+        return None
+    logger.append_keys(run_id=run.run_id, dossier_id=run.dossier_id, period=run.period)
+    dossier = services.config.get_dossier(run.dossier_id)
+    if dossier is None:
+        finished = _finish(run, RunStatus.FAILED, now, [diagnosis("SILAE4", reason="dossier deleted")])
+        services.runs.save(finished)
+        return finished
+    firm = services.config.get_firm(run.firm_id)
+    try:
+        finished = execute_run(services, run, dossier, firm)
+    except TransientError as error:
+        final = receive_count >= services.settings.max_receive_count
+        transient = diagnosis("TRANSIENT-EXHAUSTED" if final else "SILAE9", error=type(error).__name__)
+        if isinstance(error, MyUnisoftTransientError | MyUnisoftError):
+            transient = transient.with_details(
+                service="MyUnisoft", code=error.code, request_id=error.request_id
+            )
+        elif isinstance(error, SilaeError):
+            transient = transient.with_details(service="Silae")
+        status = RunStatus.FAILED if final else RunStatus.RETRYING
+        services.runs.save(
+            run.model_copy(
+                update={"status": status, "diagnoses": [transient], "finished_at": now if final else None}
+            )
+        )
+        if final:
+            services.config.record_run(
+                dossier, run.model_copy(update={"status": status, "diagnoses": [transient]}), synced=False
+            )
+            metrics.add_metric(name="RunsFailed", unit="Count", value=1)
+        logger.warning(
+            "transient failure, the run will be retried by SQS", extra={"final": final, "error": str(error)}
+        )
+        raise
+    services.runs.save(finished)
+    services.config.record_run(dossier, finished, synced=finished.status is RunStatus.SUCCEEDED)
+    metrics.add_metric(name="EntriesPosted", unit="Count", value=finished.posted)
+    metrics.add_metric(name="EntriesBlocked", unit="Count", value=finished.blocked)
+    if finished.status is RunStatus.FAILED:
+        metrics.add_metric(name="RunsFailed", unit="Count", value=1)
+    logger.info(
+        "run finished",
+        extra={
+            "status": finished.status.value,
+            "posted": finished.posted,
+            "already_posted": finished.already_posted,
+            "blocked": finished.blocked,
+            "diagnoses": [d.code for d in finished.diagnoses],
+        },
+    )
+    return finished
