@@ -166,7 +166,7 @@ class FakeServer:
         if self._httpd is None:
             raise RuntimeError(f"{self.name} is not started")
         host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host!s}:{port}"
 
     def start(self) -> str:
         fake = self
@@ -218,7 +218,10 @@ class FakeServer:
 
         self._httpd = ThreadingHTTPServer((self._host, self._port), _Handler)
         self._httpd.daemon_threads = True
-        self._thread = threading.Thread(target=self._httpd.serve_forever, name=self.name, daemon=True)
+        # A short poll interval makes stop() return at once instead of after half a second.
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, name=self.name, daemon=True
+        )
         self._thread.start()
         return self.url
 

@@ -23,11 +23,10 @@ from typing import Any
 from urllib.parse import parse_qs
 from zoneinfo import ZoneInfo
 
+from local.fakes.server import FakeServer, Fault, Request, Response
 from paysync.config import SILAE_DEFAULT_SCOPE
 from paysync.domain.payroll import PayrollGroup
 from paysync.domain.periods import Period
-
-from local.fakes.server import FakeServer, Fault, Request, Response
 
 PARIS = ZoneInfo("Europe/Paris")
 TOKEN_PATH = "/oauth2/v2.0/token"

@@ -18,6 +18,9 @@ from typing import Any
 import httpx
 import pytest
 from jsonschema import Draft4Validator
+
+from local.fakes.server import Fault
+from local.fakes.silae import FakeSilae
 from paysync.config import SilaeSettings
 from paysync.domain.periods import Period
 from paysync.silae.client import (
@@ -30,9 +33,6 @@ from paysync.silae.client import (
     TokenCache,
 )
 from paysync.silae.errors import SilaeError
-
-from local.fakes.server import Fault
-from local.fakes.silae import FakeSilae
 from tests.contracts import load_contract
 
 CLIENT_ID, SECRET, KEY = "contract-client", "contract-secret", "contract-key"

@@ -102,3 +102,18 @@ def test_partner_ids_are_deterministic_unique_and_stable() -> None:
 def test_totals_in_decimal() -> None:
     t = totals(group(("641100", D, "0.10"), ("641100", D, "0.20"), ("421000", C, "0.30")))
     assert t.debit == Decimal("0.30") and t.balanced
+
+
+def test_files_of_a_type_myunisoft_refuses_are_left_out() -> None:
+    g = group(("641100", D, "10.00"), ("421000", C, "10.00"))
+    files = [
+        PayrollFile("journal.pdf", b"pdf"),
+        PayrollFile("export.zip", b"zip"),
+        PayrollFile("page.html", b"<p>"),
+    ]
+    draft = build_entry(
+        g, partner_id="p", period=PERIOD, society_id=1, diary_id=1, accounts=CHART, files=files
+    )
+    assert draft.body is not None
+    assert [pj["name"] for pj in draft.body["pj_list"]] == ["journal.pdf"]
+    assert draft.file_names == ("journal.pdf",)

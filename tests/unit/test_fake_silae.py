@@ -10,12 +10,12 @@ from typing import Any
 
 import httpx
 import pytest
-from paysync.config import SILAE_DEFAULT_SCOPE
-from paysync.domain.payroll import Direction, PayrollGroup, PayrollLine
-from paysync.domain.periods import Period
 
 from local.fakes.server import Fault
 from local.fakes.silae import FakeSilae, format_expiration_warning
+from paysync.config import SILAE_DEFAULT_SCOPE
+from paysync.domain.payroll import Direction, PayrollGroup, PayrollLine
+from paysync.domain.periods import Period
 
 NOW = datetime(2030, 3, 10, 9, 0, tzinfo=UTC)
 CLIENT_ID, SECRET, KEY = "cid", "the-secret", "the-key"

@@ -1,6 +1,7 @@
 from datetime import date
 
 import pytest
+
 from paysync.domain.periods import Period, due_date, is_due, last_closed_period
 
 

@@ -13,6 +13,9 @@ from typing import Any
 
 import httpx
 import pytest
+
+from local.fakes.server import Fault
+from local.fakes.silae import FakeSilae
 from paysync.config import SilaeSettings
 from paysync.domain.payroll import Direction, PayrollGroup, PayrollLine
 from paysync.domain.periods import Period
@@ -36,9 +39,6 @@ from paysync.silae.errors import (
     SilaeSubscriptionKeyError,
     SilaeTransientError,
 )
-
-from local.fakes.server import Fault
-from local.fakes.silae import FakeSilae
 
 PARIS_OFFSET_SUMMER = timedelta(hours=2)
 CLIENT_ID = "client-cabinet-1"

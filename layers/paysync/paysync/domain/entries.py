@@ -92,9 +92,14 @@ def totals(group: PayrollGroup) -> Totals:
     return Totals(debit, credit)
 
 
-def pj_type(name: str) -> str:
+_ALLOWED_PJ_TYPES = frozenset(_PJ_TYPES.values()) | {"image/pjpeg", "image/jpg", "image/x-png", "image/tif"}
+
+
+def pj_type(name: str) -> str | None:
+    """The attachment's MIME type if MyUnisoft accepts it (the PJ.type enum), else None."""
     ext = "." + name.rsplit(".", 1)[-1].lower() if "." in name else ""
-    return _PJ_TYPES.get(ext) or mimetypes.guess_type(name)[0] or "application/pdf"
+    guessed = _PJ_TYPES.get(ext) or mimetypes.guess_type(name)[0]
+    return guessed if guessed in _ALLOWED_PJ_TYPES else None
 
 
 def pj_name(name: str) -> str:
@@ -152,7 +157,9 @@ def build_entry(
         )
         for number in missing
     )
-    names = tuple(pj_name(f.name) for f in files)
+    # A file of a type MyUnisoft refuses would make the whole entry invalid: it is left out.
+    attachable = [f for f in files if pj_type(f.name) is not None]
+    names = tuple(pj_name(f.name) for f in attachable)
     if problems:
         return EntryDraft(partner_id, label, sums, None, tuple(problems), names)
 
@@ -181,9 +188,9 @@ def build_entry(
         ),
         "comment": {"content": f"OD de paie {period} importée depuis Silae par paysync — {label}"},
     }
-    if files:
+    if attachable:
         body["pj_list"] = [
             {"name": name, "type": pj_type(f.name), "content": base64.b64encode(f.content).decode("ascii")}
-            for name, f in zip(names, files, strict=True)
+            for name, f in zip(names, attachable, strict=True)
         ]
     return EntryDraft(partner_id, label, sums, body, (), names)

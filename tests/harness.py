@@ -1,0 +1,106 @@
+"""Shared harness: AWS from template.yaml (in-process moto), both fakes on 127.0.0.1, demo data."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import pytest
+
+from local.fakes.myunisoft import FakeMyUnisoft
+from local.fakes.silae import FakeSilae
+
+FAST_ENV = {
+    "HTTP_BACKOFF_SECONDS": "0.001",
+    "HTTP_TIMEOUT_SECONDS": "2",
+    "MYUNISOFT_RATE_WINDOW_SECONDS": "0.2",
+    "POWERTOOLS_TRACE_DISABLED": "true",
+    "POWERTOOLS_METRICS_DISABLED": "true",
+    "SECRETS_CACHE_SECONDS": "0",
+}
+
+
+def reset_library_caches() -> None:
+    from paysync import config, entrypoints
+    from paysync.silae.client import default_token_cache
+    from paysync.storage import aws
+
+    config.get_settings.cache_clear()
+    entrypoints.services.cache_clear()
+    aws.reset_clients()
+    default_token_cache.clear()
+
+
+@dataclass
+class Env:
+    resources: Any
+    silae: FakeSilae
+    myunisoft: FakeMyUnisoft
+    queue_url: str
+    dlq_url: str
+
+    @property
+    def services(self) -> Any:
+        from paysync.entrypoints import services
+
+        return services()
+
+
+@contextmanager
+def local_env(monkeypatch: pytest.MonkeyPatch, **extra_env: str) -> Iterator[Env]:
+    from moto import mock_aws
+
+    from local.stack import provision
+
+    window = float(FAST_ENV["MYUNISOFT_RATE_WINDOW_SECONDS"])
+    with mock_aws(), FakeSilae() as silae, FakeMyUnisoft(rate_window_seconds=window) as myunisoft:
+        resources = provision(endpoint_url=None)
+        env = resources.function_environment("SyncWorkerFunction")
+        env.update(resources.function_environment("NightlyPullFunction"))
+        env.update(FAST_ENV)
+        env.update(
+            {
+                "SILAE_AUTH_URL": silae.auth_url,
+                "SILAE_API_URL": silae.api_url,
+                "MYUNISOFT_API_URL": myunisoft.api_url,
+            }
+        )
+        env.update(extra_env)
+        for key, value in env.items():
+            monkeypatch.setenv(key, value)
+        reset_library_caches()
+        try:
+            yield Env(
+                resources=resources,
+                silae=silae,
+                myunisoft=myunisoft,
+                queue_url=resources.queue_url("SyncQueue"),
+                dlq_url=resources.queue_url("SyncDeadLetterQueue"),
+            )
+        finally:
+            reset_library_caches()
+
+
+def run_nightly(env: Env, night: date) -> dict[str, Any]:
+    from functions.nightly_pull import app
+    from local.lambda_runner import fake_context
+
+    result: dict[str, Any] = app.handler(
+        {"kind": "nightly", "night": night.isoformat()}, fake_context("NightlyPullFunction")
+    )
+    return result
+
+
+def drain(env: Env, **kwargs: Any) -> Any:
+    from functions.sync_worker import app
+    from local.lambda_runner import drain as drain_queue
+
+    return drain_queue(env.queue_url, app.handler, **kwargs)
+
+
+def society_entries(env: Env, society_id: int) -> list[dict[str, Any]]:
+    entries: list[dict[str, Any]] = env.myunisoft.entries(society_id)
+    return entries
