@@ -254,7 +254,7 @@ def test_worker_consumes_the_queue_with_partial_batch_failures(template: dict[st
 
 def test_tables_are_protected(template: dict[str, Any]) -> None:
     tables = resources_of(template, "AWS::DynamoDB::Table")
-    assert set(tables) == {"ConfigTable", "RunsTable", "LedgerTable"}
+    assert set(tables) >= {"ConfigTable", "RunsTable", "LedgerTable", "AccountLinksTable"}
     for logical_id, spec in tables.items():
         properties = spec["Properties"]
         assert spec["DeletionPolicy"] == "Retain", logical_id
@@ -368,6 +368,8 @@ def test_policies_are_least_privilege(template: dict[str, Any], resolver: Resolv
             for verb in ("GetItem", "PutItem", "UpdateItem")
             for table in ("RunsTable", "LedgerTable")
         },
+        ("dynamodb:DeleteItem", arn("LedgerTable")),  # a refused POST gives its claim back
+        *{(f"dynamodb:{verb}", arn("AccountLinksTable")) for verb in ("Query", "PutItem", "DeleteItem")},
         ("secretsmanager:GetSecretValue", secrets),
     }
 
@@ -407,6 +409,7 @@ def test_outputs(template: dict[str, Any]) -> None:
         "ConfigTable",
         "RunsTable",
         "LedgerTable",
+        "AccountLinksTable",
         "SyncQueue",
         "SyncDeadLetterQueue",
         "NightlyPullFunction",

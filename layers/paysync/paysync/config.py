@@ -39,6 +39,7 @@ class Settings(BaseModel):
     config_table: str = "paysync-config"
     runs_table: str = "paysync-runs"
     ledger_table: str = "paysync-ledger"
+    account_links_table: str = "paysync-account-links"
     sync_queue_url: str = ""
     secrets_prefix: str = "paysync"
     partner_secret_name: str = "paysync/myunisoft/partner"  # noqa: S105 - a name, not a secret
@@ -85,6 +86,7 @@ def get_settings() -> Settings:
         ("config_table", "CONFIG_TABLE"),
         ("runs_table", "RUNS_TABLE"),
         ("ledger_table", "LEDGER_TABLE"),
+        ("account_links_table", "ACCOUNT_LINKS_TABLE"),
         ("sync_queue_url", "SYNC_QUEUE_URL"),
         ("secrets_prefix", "SECRETS_PREFIX"),
         ("partner_secret_name", "PARTNER_SECRET_NAME"),

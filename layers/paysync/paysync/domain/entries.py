@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from paysync.domain.accounts import missing_account
 from paysync.domain.diagnoses import Diagnosis, diagnosis
 from paysync.domain.payroll import Direction, PayrollFile, PayrollGroup
 from paysync.domain.periods import Period
@@ -122,6 +123,7 @@ class EntryDraft:
     body: dict[str, Any] | None  # the NewEntry body; None when blocked
     blocked_by: tuple[Diagnosis, ...] = field(default=())
     file_names: tuple[str, ...] = ()
+    notices: tuple[Diagnosis, ...] = ()  # non-blocking: e.g. an account created despite a same-label one
 
     @property
     def postable(self) -> bool:
@@ -138,6 +140,8 @@ def build_entry(
     accounts: Mapping[str, int],
     files: Sequence[PayrollFile] = (),
     dossier_number: str = "",
+    blocked_accounts: Mapping[str, Diagnosis] | None = None,
+    notices: Sequence[Diagnosis] = (),
 ) -> EntryDraft:
     """Map one payroll group to a NewEntry body, or block it with diagnoses.
 
@@ -151,11 +155,9 @@ def build_entry(
     elif not sums.balanced:
         problems.append(diagnosis("ECR1", entry=label, debit=str(sums.debit), credit=str(sums.credit)))
     missing = sorted({line.account for line in group.lines if line.account not in accounts})
+    why = blocked_accounts or {}
     problems.extend(
-        diagnosis("COMPTE2", entry=label, account=number).model_copy(
-            update={"message": f"Le compte suivant n'existe pas dans MyUnisoft : {number}"}
-        )
-        for number in missing
+        (why.get(number) or missing_account(number)).with_details(entry=label) for number in missing
     )
     # A file of a type MyUnisoft refuses would make the whole entry invalid: it is left out.
     attachable = [f for f in files if pj_type(f.name) is not None]
@@ -193,4 +195,4 @@ def build_entry(
             {"name": name, "type": pj_type(f.name), "content": base64.b64encode(f.content).decode("ascii")}
             for name, f in zip(names, attachable, strict=True)
         ]
-    return EntryDraft(partner_id, label, sums, body, (), names)
+    return EntryDraft(partner_id, label, sums, body, (), names, tuple(notices))

@@ -13,6 +13,7 @@ from paysync.config import Settings
 from paysync.domain.models import utcnow
 from paysync.myunisoft.client import MyUnisoftAccess, MyUnisoftClient
 from paysync.silae.client import SilaeClient, SilaeCredentials
+from paysync.storage.account_links import AccountLinks
 from paysync.storage.queue import RunQueue
 from paysync.storage.repositories import ConfigRepository, Ledger, RunRepository
 from paysync.storage.secrets import SecretStore
@@ -24,6 +25,7 @@ class Services:
     config: ConfigRepository
     runs: RunRepository
     ledger: Ledger
+    links: AccountLinks
     secrets: SecretStore
     queue: RunQueue
     silae: Callable[[SilaeCredentials], SilaeClient]
@@ -37,6 +39,7 @@ class Services:
             config=ConfigRepository(settings.config_table),
             runs=RunRepository(settings.runs_table),
             ledger=Ledger(settings.ledger_table),
+            links=AccountLinks(settings.account_links_table),
             secrets=SecretStore(
                 settings.secrets_prefix, settings.partner_secret_name, settings.secrets_cache_seconds
             ),

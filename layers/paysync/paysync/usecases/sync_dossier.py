@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from paysync.domain.diagnoses import Diagnosis, DiagnosisKind, diagnosis
@@ -23,6 +23,7 @@ from paysync.observability import logger, metrics
 from paysync.silae.client import SilaeClient, SilaeCredentials
 from paysync.silae.errors import SilaeApiError, SilaeError, SilaeTransientError
 from paysync.storage.secrets import Level
+from paysync.usecases.accounts import ResolvedAccounts, resolve_accounts
 from paysync.usecases.diagnose import diagnose_myunisoft, diagnose_silae
 from paysync.usecases.services import Services
 
@@ -46,16 +47,17 @@ class Prepared:
     """Everything needed to post a period, gathered with as few calls as possible."""
 
     drafts: list[EntryDraft]
-    files: list[PayrollFile]
     myunisoft: MyUnisoftClient | None = None
-    request_ids: list[str] = field(default_factory=list)
 
 
 class DossierSync:
-    def __init__(self, services: Services, dossier: Dossier, firm: Firm | None) -> None:
+    def __init__(
+        self, services: Services, dossier: Dossier, firm: Firm | None, *, dry_run: bool = False
+    ) -> None:
         self.s = services
         self.dossier = dossier
         self.firm = firm
+        self.dry_run = dry_run  # a dry run creates no account and posts nothing
 
     # -- settings --------------------------------------------------------------------------------
     def payroll_side(self, stack: ExitStack) -> PayrollSide:
@@ -151,8 +153,8 @@ class DossierSync:
                 raise TransientError(str(error)) from None
             raise ConfigurationError(found) from None
 
-    def accounting_context(self, client: MyUnisoftClient, period: Period) -> tuple[int, dict[str, int]]:
-        """The OD PAIE journal id and the chart (number → id), after checking the fiscal year."""
+    def od_paie_journal(self, client: MyUnisoftClient, period: Period) -> int:
+        """The OD PAIE journal id, after checking the period's fiscal year is open."""
         with self._myunisoft_errors():
             diaries = [d for d in client.list_diaries() if d.diary_type_code == OD_PAIE]
             if not diaries:
@@ -166,17 +168,31 @@ class DossierSync:
                 raise _fail("ECR10", date=day.isoformat())
             if all(y.closed for y in years):
                 raise _fail("ECR9", date=day.isoformat())
-            chart = {a.account_number: a.account_id for a in client.list_accounts()}
-        return usable[0].diary_id, chart
+        return usable[0].diary_id
+
+    def accounts(self, client: MyUnisoftClient, groups: list[PayrollGroup], run_id: str) -> ResolvedAccounts:
+        with self._myunisoft_errors():
+            return resolve_accounts(
+                client,
+                self.s.links,
+                dossier_id=self.dossier.dossier_id,
+                auto_create=self.dossier.auto_create_accounts,
+                dry_run=self.dry_run,
+                groups=groups,
+                run_id=run_id,
+                now=self.s.clock(),
+                lease=timedelta(seconds=self.s.settings.claim_lease_seconds),
+            )
 
     # -- the whole period ------------------------------------------------------------------------
-    def prepare(self, period: Period, stack: ExitStack) -> Prepared:
+    def prepare(self, period: Period, stack: ExitStack, run_id: str) -> Prepared:
         payroll = self.payroll_side(stack)
         groups, files = self.fetch_payroll(payroll, period)
         if not groups:
-            return Prepared(drafts=[], files=[])
+            return Prepared(drafts=[])
         client = self.myunisoft_client(stack)
-        diary_id, chart = self.accounting_context(client, period)
+        diary_id = self.od_paie_journal(client, period)
+        accounts = self.accounts(client, groups, run_id)
         society_id = self.dossier.society_id
         number = self.dossier.payroll_dossier_number
         if society_id is None or not number:  # already diagnosed by myunisoft_client / fetch_payroll
@@ -189,13 +205,15 @@ class DossierSync:
                 period=period,
                 society_id=society_id,
                 diary_id=diary_id,
-                accounts=chart,
+                accounts=accounts.ids,
                 files=files,
                 dossier_number=number,
+                blocked_accounts=accounts.blocked,
+                notices=[n for line in group.lines for n in accounts.notices.get(line.account, ())],
             )
             for group, pid in zip(groups, ids, strict=True)
         ]
-        return Prepared(drafts=drafts, files=files, myunisoft=client)
+        return Prepared(drafts=drafts, myunisoft=client)
 
     def post_once(self, run: Run, draft: EntryDraft, client: MyUnisoftClient) -> RunEntry:
         """Post one entry unless it is already in MyUnisoft. Never twice."""
@@ -208,6 +226,7 @@ class DossierSync:
             debit=str(draft.totals.debit),
             credit=str(draft.totals.credit),
             files=list(draft.file_names),
+            diagnoses=list(draft.notices),
         )
         ledger, now = self.s.ledger, self.s.clock()
         known = ledger.get(draft.partner_id)
@@ -310,10 +329,10 @@ def execute_run(
     """Do the run's work and return it finished. Raises TransientError to have it retried;
     configuration problems end the run with a diagnosis."""
     period = Period.parse(run.period)
-    sync = DossierSync(services, dossier, firm)
+    sync = DossierSync(services, dossier, firm, dry_run=dry_run)
     with ExitStack() as stack:
         try:
-            prepared = sync.prepare(period, stack)
+            prepared = sync.prepare(period, stack, run.run_id)
         except ConfigurationError as error:
             return _finish(run, RunStatus.FAILED, services.clock(), diagnoses=[error.diagnosis])
         if not prepared.drafts:
