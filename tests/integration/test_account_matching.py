@@ -172,3 +172,45 @@ def test_an_invalid_payroll_account_is_compte17_and_blocks_only_its_entry(env: E
     blocked = next(e for e in run.entries if e.status == "blocked")
     assert blocked.diagnoses[0].code == "COMPTE17"
     assert "043860" in blocked.diagnoses[0].message
+
+
+def test_the_account_list_shows_each_state_and_a_manual_link_fixes_a_suggestion(env: Env, world) -> None:  # type: ignore[no-untyped-def]
+    from paysync.myunisoft.client import MyUnisoftAccess, MyUnisoftClient
+    from paysync.usecases.accounts import UnknownAccountError, account_list, link_manually
+
+    # A same-label account exists under another number: "Pas de correspondance — avec suggestion(s)".
+    suggestion = env.myunisoft.add_account(SOCIETY, "438700", "Organismes sociaux - charges à payer")
+    sync_run(env.services, _run(env, "list", str(world.period)).run_id)
+    client = MyUnisoftClient(
+        MyUnisoftAccess(token="tok-societe-204", partner_secret="demo-partner-secret-9f8e7d"),
+        env.services.settings.myunisoft,
+    )
+    with client:
+        rows = {
+            r.number: r
+            for r in account_list(client, env.services.links, dossier_id=GIRARD, auto_create=False)
+        }
+        assert rows["641100"].state_label == "Correspondance OK" and rows["641100"].match is not None
+        missing = rows["438600"]
+        assert missing.state_label == "Pas de correspondance — avec suggestion(s)"
+        assert [s.account_id for s in missing.suggestions] == [suggestion] and missing.match is None
+
+        with pytest.raises(UnknownAccountError):
+            link_manually(
+                client, env.services.links, dossier_id=GIRARD, number="438600", account_id=424242,
+                payroll_label=None, now=datetime.now(UTC),
+            )  # fmt: skip
+        linked = link_manually(
+            client, env.services.links, dossier_id=GIRARD, number="438600", account_id=suggestion,
+            payroll_label=None, now=datetime.now(UTC),
+        )  # fmt: skip
+        assert linked.number == "438700"
+        rows = {
+            r.number: r
+            for r in account_list(client, env.services.links, dossier_id=GIRARD, auto_create=False)
+        }
+        assert rows["438600"].state_label == "Correspondance OK — code différent"
+        assert rows["438600"].origin == "manual"
+    # The blocked entry now posts with the linked account.
+    rerun = sync_run(env.services, _run(env, "after-link", str(world.period)).run_id)
+    assert rerun is not None and rerun.status is RunStatus.SUCCEEDED

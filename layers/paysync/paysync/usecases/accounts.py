@@ -145,3 +145,80 @@ def _create_once(
     resolved.ids[number] = account.account_id
     if match.notices:
         resolved.notices[number] = match.notices
+
+
+@dataclass(frozen=True)
+class AccountRow:
+    """One line of the dossier's "Liste des Comptes" view."""
+
+    number: str
+    payroll_label: str
+    state: str  # MatchState value
+    state_label: str  # as firm staff know it
+    match: ChartAccount | None
+    suggestions: tuple[ChartAccount, ...]
+    origin: str | None  # found, created (by paysync) or manual
+    linked_at: str | None
+
+
+def account_list(
+    client: MyUnisoftClient, links: AccountLinks, *, dossier_id: str, auto_create: bool
+) -> list[AccountRow]:
+    """Every payroll account number paysync has met for the dossier, matched against today's chart."""
+    records = links.list(dossier_id)
+    chart = chart_of(client)
+    rows: list[AccountRow] = []
+    for record in sorted(records, key=lambda r: r.number):
+        match = match_accounts(
+            {record.number: record.payroll_label or ""},
+            chart,
+            {record.number: link} if (link := record.as_link()) is not None else {},
+            auto_create=auto_create,
+        )[record.number]
+        rows.append(
+            AccountRow(
+                number=record.number,
+                payroll_label=record.payroll_label or "",
+                state=match.state.value,
+                state_label=match.state.label,
+                match=match.account,
+                suggestions=match.suggestions,
+                origin=record.origin if record.status == "linked" else None,
+                linked_at=record.linked_at,
+            )
+        )
+    return rows
+
+
+class UnknownAccountError(LookupError):
+    """The MyUnisoft account to link does not exist in the dossier's chart."""
+
+
+def link_manually(
+    client: MyUnisoftClient,
+    links: AccountLinks,
+    *,
+    dossier_id: str,
+    number: str,
+    account_id: int,
+    payroll_label: str | None,
+    now: datetime,
+) -> ChartAccount:
+    """Tie a payroll number to an existing MyUnisoft account (the fix for "avec suggestion")."""
+    account = next((a for a in chart_of(client) if a.account_id == account_id), None)
+    if account is None:
+        raise UnknownAccountError(account_id)
+    known = {r.number: r for r in links.list(dossier_id)}
+    label = payroll_label or (known[number].payroll_label if number in known else None) or account.label
+    links.record(
+        dossier_id,
+        number,
+        account_id=account.account_id,
+        myunisoft_number=account.number,
+        myunisoft_label=account.label,
+        payroll_label=label or "",
+        origin="manual",
+        now=now,
+        replace=True,
+    )
+    return account
