@@ -57,7 +57,7 @@ def payroll_od(label: str, gross: Decimal, *, extra: list[PayrollLine] | None = 
         *(extra or []),
         PayrollLine("431000", "URSSAF", Direction.CREDIT, urssaf),
         PayrollLine("437100", "Retraite complémentaire (AGIRC-ARRCO)", Direction.CREDIT, pension),
-        PayrollLine("442100", "Prélèvement à la source", Direction.CREDIT, withholding),
+        PayrollLine("4421", "Prélèvement à la source", Direction.CREDIT, withholding),  # MyUnisoft: 442100
         PayrollLine("421000", "Rémunérations dues au personnel", Direction.CREDIT, net),
     ]
     return PayrollGroup(label=label, lines=tuple(lines))
