@@ -104,3 +104,20 @@ def drain(env: Env, **kwargs: Any) -> Any:
 def society_entries(env: Env, society_id: int) -> list[dict[str, Any]]:
     entries: list[dict[str, Any]] = env.myunisoft.entries(society_id)
     return entries
+
+
+def create_run(env: Env, run_id: str, dossier_id: str, period: str) -> Any:
+    """An extra on-demand run of a dossier, created as the API would (tests drive it with sync_run)."""
+    from paysync.domain.models import Run
+
+    dossier = env.services.config.get_dossier(dossier_id)
+    run = Run(
+        run_id=run_id,
+        dossier_id=dossier_id,
+        firm_id=dossier.firm_id,
+        period=period,
+        trigger="on_demand",
+        message_group=dossier.message_group,
+    )
+    assert env.services.runs.create(run)
+    return run

@@ -9,23 +9,13 @@ import pytest
 
 from paysync.domain.models import Run, RunStatus
 from paysync.usecases.sync_dossier import sync_run
-from tests.harness import Env, society_entries
+from tests.harness import Env, create_run, society_entries
 
 GIRARD, SOCIETY = "menuiserie-girard", 204  # its second OD uses 438600, absent from the chart
 
 
 def _run(env: Env, run_id: str, period: str, dossier_id: str = GIRARD) -> Run:
-    dossier = env.services.config.get_dossier(dossier_id)
-    run = Run(
-        run_id=run_id,
-        dossier_id=dossier_id,
-        firm_id=dossier.firm_id,
-        period=period,
-        trigger="on_demand",
-        message_group=dossier.message_group,
-    )
-    assert env.services.runs.create(run)
-    return run
+    return create_run(env, run_id, dossier_id, period)  # type: ignore[no-any-return]
 
 
 def _auto_create(env: Env, on: bool, dossier_id: str = GIRARD) -> None:

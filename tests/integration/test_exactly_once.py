@@ -10,22 +10,12 @@ import pytest
 from paysync.domain.models import Run, RunStatus
 from paysync.storage.repositories import Ledger
 from paysync.usecases.sync_dossier import sync_run
-from tests.harness import Env, drain, run_nightly, society_entries
+from tests.harness import Env, create_run, drain, run_nightly, society_entries
 from tests.integration.conftest import NIGHT
 
 
 def _extra_run(env: Env, run_id: str, dossier_id: str, period: str) -> Run:
-    dossier = env.services.config.get_dossier(dossier_id)
-    run = Run(
-        run_id=run_id,
-        dossier_id=dossier_id,
-        firm_id=dossier.firm_id,
-        period=period,
-        trigger="on_demand",
-        message_group=dossier.message_group,
-    )
-    assert env.services.runs.create(run)
-    return run
+    return create_run(env, run_id, dossier_id, period)  # type: ignore[no-any-return]
 
 
 def test_two_runs_of_one_dossier_at_once_post_each_entry_once(env: Env, world) -> None:  # type: ignore[no-untyped-def]
