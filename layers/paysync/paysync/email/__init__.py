@@ -1,0 +1,1 @@
+"""Emails to firm staff: French, rendered from templates (``render``), composed as MIME (``mime``)."""

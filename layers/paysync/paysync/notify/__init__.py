@@ -1,0 +1,1 @@
+"""Sending what paysync has to say: the SES v2 mailer."""
