@@ -1,0 +1,22 @@
+"""On-demand sync of one dossier: queue a run (202) or dry-run it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from paysync.api.app import handle
+from paysync.observability import logger, metrics, tracer
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
+@tracer.capture_lambda_handler
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    try:
+        return handle("on_demand_sync", event, context)
+    finally:
+        # Only requests that queued or dry-ran a run have metrics (a refused one has none to flush).
+        if metrics.metric_set:
+            metrics.flush_metrics()

@@ -1,0 +1,17 @@
+"""Settings, status and API credentials over HTTP; also serves /openapi.json and /swagger."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from paysync.api.app import handle
+from paysync.observability import logger, tracer
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
+@tracer.capture_lambda_handler
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return handle("settings_api", event, context)

@@ -1,0 +1,153 @@
+"""The resolvers behind each API function, and the OpenAPI document of the whole API.
+
+Each function serves its areas only (``FUNCTION_AREAS``, the same split as template.yaml's events);
+the documentation resolver includes every area, so ``/openapi.json`` and ``/swagger`` (served by the
+settings function, without authentication) describe the whole API from the code itself.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Callable
+from functools import cache, partial
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer, Server
+from aws_lambda_powertools.shared.json_encoder import Encoder
+
+from paysync import __version__
+from paysync.api import errors
+from paysync.api.models import ErrorBody
+from paysync.api.routes import admin, connection, settings, status, sync
+
+TITLE = "paysync API"
+DESCRIPTION = (
+    "Settings, connection tests, on-demand syncs and run status for firm tools. Every route but this "
+    "documentation needs `Authorization: Bearer <API credential>`: a firm's credential reaches that firm and its "
+    "dossiers only (403 otherwise), an operator's (admin) credential manages firms and credentials. Errors answer "
+    '`{"code", "message", "details": [{"field", "message"}]}` with a French message.'
+)
+SECURITY_SCHEMES: dict[str, Any] = {
+    "apiKey": HTTPBearer(
+        description="An API credential `psk_…`, issued by an operator (`POST /admin/api-keys`)."
+    )
+}
+SECURITY: list[dict[str, list[str]]] = [{"apiKey": []}]
+DOCS_PATHS = frozenset({"/openapi.json", "/swagger"})
+
+AREAS: dict[str, Callable[[], Router]] = {
+    "settings": settings.router,
+    "status": status.router,
+    "sync": sync.router,
+    "connection": connection.router,
+    "admin": admin.router,
+}
+FUNCTION_AREAS: dict[str, tuple[str, ...]] = {
+    "settings_api": ("settings", "status", "admin"),
+    "on_demand_sync": ("sync",),
+    "test_connection": ("connection",),
+}
+
+
+# French reads better unescaped: answers are UTF-8 JSON.
+_SERIALIZER = partial(json.dumps, separators=(",", ":"), ensure_ascii=False, cls=Encoder)
+
+
+def build(*areas: str) -> APIGatewayRestResolver:
+    app = APIGatewayRestResolver(enable_validation=True, serializer=_SERIALIZER)
+    errors.install(app)
+    for area in areas:
+        app.include_router(AREAS[area]())
+    return app
+
+
+@cache
+def resolver(function: str) -> APIGatewayRestResolver:
+    return build(*FUNCTION_AREAS[function])
+
+
+@cache
+def docs_resolver() -> APIGatewayRestResolver:
+    app = build(*AREAS)
+    app.enable_swagger(
+        path="/swagger",
+        title=TITLE,
+        version=__version__,
+        description=DESCRIPTION,
+        security_schemes=SECURITY_SCHEMES,
+        security=SECURITY,
+    )
+
+    @app.get("/openapi.json", include_in_schema=False)
+    def openapi_json() -> Response[Any]:
+        stage = (app.current_event.raw_event.get("requestContext") or {}).get("stage")
+        base = f"/{stage}" if isinstance(stage, str) and stage and stage != "$default" else "/"
+        return Response(
+            status_code=200, content_type=content_types.APPLICATION_JSON, body=openapi_document(base)
+        )
+
+    return app
+
+
+@cache
+def openapi_document(base: str = "/") -> str:
+    """The OpenAPI document of the whole API, its server being ``base`` (the stage)."""
+    return docs_resolver().get_openapi_json_schema(
+        title=TITLE,
+        version=__version__,
+        description=DESCRIPTION,
+        servers=[Server(url=base)],
+        security_schemes=SECURITY_SCHEMES,
+        security=SECURITY,
+    )
+
+
+def _refusal(status: int, code: str) -> dict[str, Any]:
+    body = ErrorBody(code=code, message=errors.MESSAGES[code])
+    return {
+        "statusCode": status,
+        "headers": {"Content-Type": content_types.APPLICATION_JSON},
+        "body": json.dumps(body.model_dump(mode="json"), ensure_ascii=False),
+        "isBase64Encoded": False,
+    }
+
+
+def _unreadable_body(event: dict[str, Any]) -> dict[str, Any] | None:
+    """Bodies Powertools would fail on before validation, refused here: form and multipart ones
+    (415), and binary ones that are not UTF-8 text, hence not JSON (400)."""
+    body = event.get("body")
+    if not body:
+        return None
+    headers = {str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items()}
+    kind = headers.get("content-type", "").strip().lower()
+    if kind.startswith(("multipart/", "application/x-www-form-urlencoded")):
+        return _refusal(415, "unsupported_media_type")
+    if event.get("isBase64Encoded"):
+        try:
+            base64.b64decode(str(body), validate=True).decode("utf-8")
+        except (ValueError, UnicodeDecodeError):
+            return _refusal(400, "invalid_json")
+    return None
+
+
+def handle(function: str, event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """One API Gateway proxy event to one function's resolver (the settings one also serves the docs)."""
+    refused = _unreadable_body(event)
+    if refused is not None:
+        return refused
+    if function == "settings_api" and event.get("path") in DOCS_PATHS:
+        return docs_resolver().resolve(event, context)
+    return resolver(function).resolve(event, context)
+
+
+def authorize(event: dict[str, Any]) -> dict[str, Any]:
+    """The Lambda authorizer: credentials looked up in ConfigTable by key id, compared by hash."""
+    from paysync.api.authorizer import authorize as decide
+    from paysync.entrypoints import services
+    from paysync.storage.apikeys import ApiKeyRepository
+
+    keys = ApiKeyRepository(services().settings.config_table)
+    return decide(event, keys.get)

@@ -1,0 +1,80 @@
+"""What every route needs: the caller, the services, path parameters, documented responses."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Path
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
+from pydantic import BaseModel
+
+from paysync.api.authorizer import principal_of
+from paysync.api.errors import ApiError
+from paysync.api.models import ID_PATTERN, KEY_ID_PATTERN, RUN_ID_PATTERN, ErrorBody
+from paysync.domain.access import Principal
+from paysync.usecases.services import Services
+
+FirmIdPath = Annotated[
+    str, Path(pattern=ID_PATTERN, description="The firm's identifier (at most 64 characters).")
+]
+DossierIdPath = Annotated[
+    str, Path(pattern=ID_PATTERN, description="The dossier's identifier (at most 64 characters).")
+]
+RunIdPath = Annotated[str, Path(pattern=RUN_ID_PATTERN, description="The run's identifier.")]
+KeyIdPath = Annotated[str, Path(pattern=KEY_ID_PATTERN, description="The credential's key id.")]
+
+_ERRORS = {
+    400: "The body is not JSON (`invalid_json`).",
+    401: "No valid API credential (`unauthorized`); answered by API Gateway.",
+    403: "The credential does not reach this firm or dossier, or is not an operator's (`forbidden`).",
+    404: "Unknown firm, dossier, run or credential (`not_found`).",
+    409: "The request contradicts what is stored (`conflict`).",
+    415: "The body is not `application/json` (`unsupported_media_type`).",
+    422: "Values refused, each field at fault in `details` (`validation_error`).",
+    429: "Too many requests: API Gateway's throttling (`throttled`).",
+    500: "Internal error (`internal_error`): nothing about it is disclosed.",
+}
+_ALWAYS = (401, 403, 404, 422, 429, 500)
+_WITH_BODY = (400, 415)
+
+
+def responses(
+    ok: dict[int, str | OpenAPIResponse], *, body: bool = False, extra: tuple[int, ...] = ()
+) -> dict[int, OpenAPIResponse]:
+    """The success answers, then every error answer the route can give, all with the error body."""
+    documented: dict[int, OpenAPIResponse] = {
+        code: ({"description": value} if isinstance(value, str) else value) for code, value in ok.items()
+    }
+    for code in sorted({*_ALWAYS, *(_WITH_BODY if body else ()), *extra}):
+        documented[code] = {
+            "description": _ERRORS[code],
+            "content": {content_types.APPLICATION_JSON: {"model": ErrorBody}},
+        }
+    return documented
+
+
+def caller(router: Router) -> Principal:
+    principal = principal_of(router.current_event.raw_event)
+    if principal is None:
+        raise ApiError(401, "unauthorized")
+    return principal
+
+
+def services() -> Services:
+    from paysync.entrypoints import services as container
+
+    return container()
+
+
+def base_path(router: Router) -> str:
+    """The stage's prefix (``/v1``), so that links work behind API Gateway and locally alike."""
+    stage = (router.current_event.raw_event.get("requestContext") or {}).get("stage")
+    return f"/{stage}" if isinstance(stage, str) and stage and stage != "$default" else ""
+
+
+def answer(status: int, body: BaseModel, headers: dict[str, Any] | None = None) -> Response[Any]:
+    return Response(
+        status_code=status, content_type=content_types.APPLICATION_JSON, body=body, headers=headers
+    )

@@ -1,0 +1,87 @@
+"""Test the connection ("Tester la connexion"): a saved dossier, or firm credentials before saving."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Body
+
+from paysync.api.common import DossierIdPath, FirmIdPath, caller, responses, services
+from paysync.api.models import CandidateTestIn, CheckView, ConnectionReport
+from paysync.storage.secrets import PayrollSecret
+from paysync.usecases import test_connection
+from paysync.usecases.test_connection import Candidate, Report
+
+_DESCRIPTION = (
+    "Each check answers `ok`, `failed` or `skipped` (its premise failed), with the diagnosis code, the French "
+    "message and the remedy: firm settings (`SILAE5`), payroll dossier number (`SILAE4`), payroll token "
+    "(`SILAE15`, `SILAE13`), subscription key (`SubscriptionKeyInvalid`, `SubscriptionKeyConflict`), access to "
+    "the dossier (`SILAE10`), secret expiry (`SILAE13`, `SECRET-EXPIRES-SOON`), MyUnisoft partner secret and "
+    "token (`ERR-INVALID-SECRET`, `ERR-API-TOKEN-NOT-FOUND`, …; a new key is activated), OD PAIE journal (`SILAE6`)."
+)
+
+
+def _report(found: Report) -> ConnectionReport:
+    return ConnectionReport(
+        ok=found.ok,
+        firm_id=found.firm_id,
+        dossier_id=found.dossier_id,
+        checks=[
+            CheckView(
+                id=c.id,
+                label=c.label,
+                status=c.status,
+                code=c.code,
+                message=c.message,
+                remedy=c.remedy,
+                details=c.details,
+            )
+            for c in found.checks
+        ],
+    )
+
+
+def router() -> Router:
+    r = Router()  # type: ignore[no-untyped-call]
+
+    @r.post(
+        "/dossiers/<dossier_id>/test-connection",
+        summary="Test a saved dossier's connection",
+        description=_DESCRIPTION,
+        tags=["connection"],
+        responses=responses({200: "The checks, in order."}),
+    )
+    def test_dossier(dossier_id: DossierIdPath) -> ConnectionReport:
+        return _report(test_connection.check_saved_dossier(services(), caller(r), dossier_id))
+
+    @r.post(
+        "/firms/<firm_id>/test-connection",
+        summary="Test firm credentials before saving them",
+        description=_DESCRIPTION + " What the body leaves out is taken from the saved firm.",
+        tags=["connection"],
+        responses=responses({200: "The checks, in order."}, body=True),
+    )
+    def test_candidate(
+        firm_id: FirmIdPath, body: Annotated[CandidateTestIn | None, Body()] = None
+    ) -> ConnectionReport:
+        given = body or CandidateTestIn()
+        payroll = given.payroll
+        candidate = Candidate(
+            payroll=PayrollSecret(
+                payroll.client_id,
+                payroll.client_secret.get_secret_value().strip(),
+                payroll.subscription_key.get_secret_value().strip(),
+            )
+            if payroll
+            else None,
+            secret_generated_on=payroll.secret_generated_on if payroll else None,
+            myunisoft_token=given.myunisoft_cabinet_token.get_secret_value().strip()
+            if given.myunisoft_cabinet_token
+            else None,
+            dossier_number=given.payroll_dossier_number,
+            society_id=given.society_id,
+        )
+        return _report(test_connection.check_candidate(services(), caller(r), firm_id, candidate))
+
+    return r

@@ -1,0 +1,76 @@
+"""API credentials in ConfigTable: ``APIKEY#<key_id>`` items holding a SHA-256, never the key.
+
+Items carry ``firm_id`` (``_admin`` for operator credentials), so ``FirmIndex`` lists a firm's
+credentials with a query (``pk`` begins with ``APIKEY#``), as it lists its dossiers.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from boto3.dynamodb.conditions import Attr, Key
+from botocore.exceptions import ClientError
+
+from paysync.domain.access import ADMIN_OWNER, ApiKeyRecord
+from paysync.storage.aws import dynamodb
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.service_resource import Table
+
+PREFIX = "APIKEY#"
+
+
+def _record(item: dict[str, Any]) -> ApiKeyRecord:
+    data = dict(item)
+    if data.get("firm_id") == ADMIN_OWNER:
+        data["firm_id"] = None
+    return ApiKeyRecord.model_validate(data)
+
+
+class ApiKeyRepository:
+    def __init__(self, table_name: str) -> None:
+        self._table: Table = dynamodb().Table(table_name)
+
+    def get(self, key_id: str) -> ApiKeyRecord | None:
+        item = self._table.get_item(Key={"pk": f"{PREFIX}{key_id}"}, ConsistentRead=True).get("Item")
+        return _record(item) if item else None
+
+    def create(self, record: ApiKeyRecord) -> None:
+        item = {
+            "pk": f"{PREFIX}{record.key_id}",
+            "entity": "apikey",
+            **record.model_dump(mode="json", exclude_none=True),
+            "firm_id": record.firm_id or ADMIN_OWNER,
+        }
+        self._table.put_item(Item=item, ConditionExpression=Attr("pk").not_exists())
+
+    def list_for(self, firm_id: str | None) -> list[ApiKeyRecord]:
+        """A firm's credentials, or the operators' (``firm_id`` None)."""
+        owner = firm_id or ADMIN_OWNER
+        records: list[ApiKeyRecord] = []
+        kwargs: dict[str, Any] = {
+            "IndexName": "FirmIndex",
+            "KeyConditionExpression": Key("firm_id").eq(owner) & Key("pk").begins_with(PREFIX),
+        }
+        while True:
+            page = self._table.query(**kwargs)
+            records.extend(_record(item) for item in page["Items"])
+            if "LastEvaluatedKey" not in page:
+                return sorted(records, key=lambda r: r.created_at)
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def revoke(self, key_id: str, now: datetime) -> bool:
+        """Revoke a credential (kept for the record). False when there is no such credential."""
+        try:
+            self._table.update_item(
+                Key={"pk": f"{PREFIX}{key_id}"},
+                UpdateExpression="SET revoked_at = if_not_exists(revoked_at, :now)",
+                ConditionExpression=Attr("pk").exists(),
+                ExpressionAttributeValues={":now": now.isoformat()},
+            )
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True

@@ -1,0 +1,76 @@
+"""The HTTP API over the local stack: template.yaml's routes and authorizer, in-process moto, the fakes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+import pytest
+
+from local.serve import LocalApi
+from tests.harness import Env
+
+JSON = {"Content-Type": "application/json"}
+
+
+@dataclass
+class Api:
+    """An HTTP client of the served API, with an operator key and one key per demo firm."""
+
+    env: Env
+    world: Any
+    http: httpx.Client
+    admin: str
+    dupont: str  # cabinet-dupont's key
+    lemoine: str  # fiduciaire-lemoine's key
+
+    def call(
+        self, method: str, path: str, *, key: str | None = None, json: Any = None, **kwargs: Any
+    ) -> httpx.Response:
+        headers = dict(kwargs.pop("headers", {}) or {})
+        if key is not None:
+            headers["Authorization"] = f"Bearer {key}"
+        if json is not None:
+            headers.setdefault("Content-Type", "application/json")
+            kwargs["json"] = json
+        return self.http.request(method, path, headers=headers, **kwargs)
+
+    def ok(
+        self, method: str, path: str, *, key: str | None = None, json: Any = None, status: int = 200
+    ) -> Any:
+        response = self.call(method, path, key=key or self.admin, json=json)
+        assert response.status_code == status, response.text
+        return response.json() if response.content else None
+
+
+def paris_today() -> date:
+    return datetime.now(ZoneInfo("Europe/Paris")).date()
+
+
+def issue_key(env: Env, scope: str, firm_id: str | None = None) -> str:
+    from paysync.storage.apikeys import ApiKeyRepository
+    from paysync.usecases.api_keys import issue
+
+    svc = env.services
+    _, key = issue(
+        ApiKeyRepository(svc.settings.config_table),
+        svc.config,
+        scope=scope,  # type: ignore[arg-type]
+        firm_id=firm_id,
+        label="tests",
+        now=svc.clock(),
+    )
+    return key.plaintext
+
+
+@pytest.fixture
+def api(env: Env, world: Any) -> Iterator[Api]:
+    admin = issue_key(env, "admin")
+    dupont = issue_key(env, "firm", "cabinet-dupont")
+    lemoine = issue_key(env, "firm", "fiduciaire-lemoine")
+    with LocalApi() as server, httpx.Client(base_url=server.url, timeout=30) as http:
+        yield Api(env=env, world=world, http=http, admin=admin, dupont=dupont, lemoine=lemoine)
