@@ -9,11 +9,14 @@ export AWS_DEFAULT_REGION ?= eu-west-3
 # SAM CLI must never phone home from these machines.
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: help install demo test lint typecheck validate build bench serve clean
+.PHONY: help install demo test lint typecheck validate build bench replay-dlq serve clean
 
 help:
 	@echo "make demo      run the nightly pull end to end on the embedded local stack"
 	@echo "make test      run the test suite (unit, integration, e2e)"
+	@echo "make serve     the HTTP API on 127.0.0.1:$${PAYSYNC_API_PORT:-3000} over the local stack (demo data, keys printed)"
+	@echo "make bench     the night's benchmarks (scale, API calls, cold imports, planning, memory): one table"
+	@echo "make replay-dlq  send the sync dead-letter queue back to the queue (STACK=<name>, or SYNC_QUEUE_URL/SYNC_DLQ_URL/RUNS_TABLE)"
 	@echo "make lint      ruff + mypy"
 	@echo "make validate  sam validate --lint and cfn-lint on template.yaml (offline)"
 	@echo "make build     sam build (offline)"
@@ -34,6 +37,17 @@ $(SAM_VENV)/.installed:
 
 demo: install
 	$(PY) -m local.demo
+
+serve: install
+	$(PY) -m local.serve
+
+# Writes benchmarks/results.json; BENCH_ARGS="--only night --scale 10" etc. (python -m benchmarks.run -h)
+bench: install
+	$(PY) -m benchmarks.run $(BENCH_ARGS)
+
+# An operator command against a deployed stack (AWS credentials from the environment): ARGS="--dry-run"
+replay-dlq: install
+	$(PY) -m paysync.ops.replay $(if $(STACK),--stack $(STACK)) $(ARGS)
 
 test: install
 	$(PY) -m pytest -n 2 --dist loadfile

@@ -49,6 +49,7 @@ def local_stack(extra_env: dict[str, str] | None = None) -> Iterator[Stack]:
         resources = stack.start()
         env = resources.function_environment("SyncWorkerFunction")
         env.update(resources.function_environment("NightlyPullFunction"))
+        env.update(resources.function_environment("KeyExpiryRemindersFunction"))
         env.update(
             {
                 "SILAE_AUTH_URL": os.environ.get("SILAE_AUTH_URL", silae.auth_url),
@@ -191,7 +192,46 @@ def main() -> int:
         if new != 0:
             print("ERREUR : une écriture a été postée deux fois", file=sys.stderr)
             return 1
+        if not show_reminders(stack):
+            return 1
     return 0
+
+
+EMAILS_DIR = REPO / ".demo" / "emails"
+
+
+def show_reminders(stack: Stack) -> bool:
+    """The morning after: key-expiry reminders and failure alerts, one email per firm, then again."""
+    from functions.key_expiry_reminders import app
+    from local.lambda_runner import fake_context
+    from local.ses import sent_emails
+
+    resources = stack.resources
+    account, region = resources.pseudo_parameters["AWS::AccountId"], resources.region
+    result = app.handler(load_event("key_expiry_reminders"), fake_context("KeyExpiryRemindersFunction"))
+    emails = sent_emails(account, region)
+    print(
+        f"\n3) key_expiry_reminders (le matin) : {result['reminders_due']} rappel(s) d'expiration, "
+        f"{result['failures_due']} dossier(s) en échec → {result['emails_sent']} e-mail(s), un par cabinet"
+    )
+    EMAILS_DIR.mkdir(parents=True, exist_ok=True)
+    for firm_id, sent in zip(result["firms_emailed"], emails, strict=True):
+        html_path = EMAILS_DIR / f"{firm_id}.html"
+        html_path.write_text(sent.html, encoding="utf-8")
+        print(f"\n   ─── e-mail {sent.message_id} ───")
+        print(f"   À : {sent.message['To']}")
+        print(f"   Objet : {sent.subject}")
+        print("   " + sent.text.strip().replace("\n", "\n   "))
+        print(f"   (version HTML : {html_path.relative_to(REPO)})")
+    again = app.handler(load_event("key_expiry_reminders"), fake_context("KeyExpiryRemindersFunction"))
+    print(
+        f"\n4) rappels relancés le même matin : {again['reminders_due'] + again['failures_due']} élément "
+        f"restant à signaler, {again['emails_sent']} e-mail envoyé (jamais deux fois le même)"
+    )
+    if again["emails_sent"] != 0 or len(sent_emails(account, region)) != len(emails):
+        print("ERREUR : un e-mail a été envoyé deux fois", file=sys.stderr)
+        return False
+    return True
 
 
 if __name__ == "__main__":

@@ -272,6 +272,10 @@ def provision(
                 client("secretsmanager"), logical_id, properties, name_prefix
             )
 
+    # SES identities are verified by the operator, outside CloudFormation: locally, the sender is.
+    if parameters.get("SenderEmail"):
+        client("sesv2").create_email_identity(EmailIdentity=parameters["SenderEmail"])
+
     return LocalResources(
         template=template,
         parameters=parameters,

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor, process_partial_response
-from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from aws_lambda_powertools.utilities.typing import LambdaContext
+from typing import TYPE_CHECKING, Any
 
 from paysync.entrypoints import sync_message
 from paysync.observability import logger, metrics, tracer
 
-# skip_group_on_error: a failure holds back only the rest of that token's group, not the others.
-processor = SqsFifoPartialProcessor(skip_group_on_error=True)
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+    from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+    from aws_lambda_powertools.utilities.typing import LambdaContext
 
 
 def record_handler(record: SQSRecord) -> None:
@@ -24,6 +21,17 @@ def record_handler(record: SQSRecord) -> None:
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    # Imported at the first call: the batch utilities weigh as much as the rest of the handler.
+    from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+
+    # Every record is tried and only the failed ones go back to the queue. Runs are independent:
+    # the FIFO group only serialises one MyUnisoft token's calls. With FIFO's usual "stop at the
+    # first failure", the runs after a poison message (or a failing dossier) in its group would be
+    # received again and again without being tried, and parked in the DLQ with it.
+    # One processor per invocation: it holds the batch's state.
     return process_partial_response(
-        event=event, record_handler=record_handler, processor=processor, context=context
+        event=event,
+        record_handler=record_handler,
+        processor=BatchProcessor(event_type=EventType.SQS),
+        context=context,
     )

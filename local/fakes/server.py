@@ -7,11 +7,14 @@ benchmarks can inject latency, 5xx, timeouts, connection resets, or vendor-speci
 from __future__ import annotations
 
 import contextlib
+import copy
 import json
+import random
 import re
 import socket
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -49,9 +52,11 @@ class Fault:
 
     kind: ``status`` (answer ``status`` with the fake's error body), ``latency`` (sleep ``seconds``
     then answer normally), ``timeout`` (sleep ``seconds`` then close without answering), ``reset``
-    (close the connection at once), or a vendor-specific kind the fake understands
-    (``rate_limit``, ``maintenance``, ``recoverable``, ``unrecoverable``).
-    times: how many matching requests it hits (None: every one). path_contains: which requests.
+    (close the connection at once), ``lost_response`` (handle the request, then close without
+    answering: a write applied whose answer never arrives), or a vendor-specific kind the fake
+    understands (``rate_limit``, ``maintenance``, ``concurrency``, ``recoverable``, ``unrecoverable``).
+    times: how many matching requests it hits (None: every one). path_contains and headers (a
+    lower-case header name and a substring of its value): which requests.
     """
 
     kind: str
@@ -60,34 +65,67 @@ class Fault:
     seconds: float = 0.0
     status: int = 500
     extra: dict[str, Any] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def matches(self, path: str, headers: dict[str, str] | None = None) -> bool:
+        if self.path_contains not in path:
+            return False
+        found = headers or {}
+        return all(value in found.get(name, "") for name, value in self.headers.items())
 
 
 class FaultPlan:
-    """Thread-safe list of pending faults plus a fixed latency for every call."""
+    """Thread-safe list of pending faults plus a fixed latency for every call.
+
+    Faults added with :meth:`add` hit the next matching requests. Faults added with
+    :meth:`randomly` hit each matching request with a probability, drawn from a seeded generator
+    (reproducible for requests arriving in the same order). ``injected`` counts what was injected,
+    by kind.
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._faults: list[Fault] = []
+        self._random: list[tuple[float, Fault]] = []
+        self._rng = random.Random(0)
         self.latency_seconds = 0.0
+        self.injected: Counter[str] = Counter()
 
     def add(self, fault: Fault) -> None:
         with self._lock:
             self._faults.append(fault)
 
+    def randomly(self, probability: float, fault: Fault, *, seed: int | None = None) -> None:
+        """Inject ``fault`` into each request its ``path_contains`` matches, with ``probability``
+        (``fault.times`` is ignored). ``seed`` reseeds the plan's generator."""
+        if not 0 <= probability <= 1:
+            raise ValueError("a probability is between 0 and 1")
+        with self._lock:
+            if seed is not None:
+                self._rng.seed(seed)
+            self._random.append((probability, fault))
+
     def clear(self) -> None:
         with self._lock:
             self._faults.clear()
+            self._random.clear()
             self.latency_seconds = 0.0
+            self.injected.clear()
 
-    def take(self, path: str) -> Fault | None:
+    def take(self, path: str, headers: dict[str, str] | None = None) -> Fault | None:
         with self._lock:
             for fault in self._faults:
-                if fault.path_contains in path:
+                if fault.matches(path, headers):
                     if fault.times is not None:
                         fault.times -= 1
                         if fault.times <= 0:
                             self._faults.remove(fault)
+                    self.injected[fault.kind] += 1
                     return fault
+            for probability, fault in self._random:
+                if fault.matches(path, headers) and self._rng.random() < probability:
+                    self.injected[fault.kind] += 1
+                    return copy.copy(fault)
         return None
 
 
@@ -133,8 +171,11 @@ class FakeServer:
             self.calls.append((request.method, request.path, time.monotonic()))
         if self.faults.latency_seconds:
             time.sleep(self.faults.latency_seconds)
-        fault = self.faults.take(request.path)
+        fault = self.faults.take(request.path, request.headers)
         if fault is not None:
+            if fault.kind == "lost_response":
+                self._route(request)  # applied...
+                raise _AbortError  # ...but the answer is lost
             if fault.kind == "latency":
                 time.sleep(fault.seconds)
             elif fault.kind == "timeout":
@@ -149,6 +190,9 @@ class FakeServer:
                 if answer is None:
                     raise ValueError(f"{self.name}: unknown fault kind {fault.kind!r}")
                 return answer
+        return self._route(request)
+
+    def _route(self, request: Request) -> Response:
         for method, pattern, handler in self._routes:
             match = pattern.match(request.path)
             if match and method == request.method:

@@ -40,9 +40,22 @@ def test_make_demo_path_runs_the_night_twice_and_posts_nothing_twice() -> None:
         assert expected in out, expected
     assert out.count("statut : OK") == 3
     assert "écritures nouvelles dans MyUnisoft : 0" in out
+    # The morning after: one email per firm (reminder + failures), then nothing more.
+    assert "→ 2 e-mail(s), un par cabinet" in out
+    assert (
+        "Objet : Votre clé d'API de paie expire dans 6 jours et 2 synchronisations ont échoué — Fiduciaire Lemoine"
+        in out
+    )
+    assert "Objet : La synchronisation de la paie a échoué pour 2 dossiers — Cabinet Dupont & Associés" in out
+    assert "Gestion des clients secrets" in out
+    assert "0 e-mail envoyé (jamais deux fois le même)" in out
+    for firm in ("fiduciaire-lemoine", "cabinet-dupont"):
+        html = REPO_ROOT / ".demo" / "emails" / f"{firm}.html"
+        assert f"(version HTML : .demo/emails/{firm}.html)" in out and html.is_file()
     # Secrets of the demo world never reach the output.
     for secret in (
         "secret-dupont-71b2",
+        "secret-lemoine-0c4d",
         "key-dupont-aa01",
         "tok-cabinet-dupont",
         "demo-partner-secret-9f8e7d",

@@ -127,9 +127,16 @@ def test_function_environment_resolves_every_variable(stack: LocalResources, fun
     declared = set(TEMPLATE["Globals"]["Function"]["Environment"]["Variables"])
     own = TEMPLATE["Resources"][function]["Properties"].get("Environment", {}).get("Variables", {})
     assert set(environment) == declared | set(own)
+    # Optional settings (a parameter whose default is "") may be empty; nothing else may.
+    optional = {
+        name
+        for name, value in own.items()
+        if isinstance(value, dict)
+        and TEMPLATE["Parameters"].get(value.get("Ref", ""), {}).get("Default", None) == ""
+    }
     for name, value in environment.items():
         assert isinstance(value, str), name
-        assert value, name
+        assert value or name in optional, name
         assert "${" not in value and "{'" not in value, (name, value)
     assert environment["CONFIG_TABLE"] == stack.name("ConfigTable")
     assert environment["RUNS_TABLE"] == stack.name("RunsTable")

@@ -136,3 +136,21 @@ def test_no_secret_reaches_logs_items_or_runs(
     for secret in secrets:
         for text in haystacks:
             assert secret not in text
+
+
+def test_an_expiry_learned_with_an_old_secret_is_not_stamped_on_a_new_one(env: Env, world) -> None:  # type: ignore[no-untyped-def]
+    from datetime import UTC, date, datetime
+
+    config = env.services.config
+    firm = config.get_firm("fiduciaire-lemoine")
+    old_generation = firm.payroll.secret_generated_on
+    # The firm saves a new secret while a sync still holds the old one.
+    renewed = firm.payroll.model_copy(
+        update={"secret_generated_on": date(2026, 11, 20), "secret_expires_at": None}
+    )
+    config.put_firm(firm.model_copy(update={"payroll": renewed}))
+    late = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
+    config.record_secret_expiry("firm", firm.firm_id, late, generated_on=old_generation)
+    assert config.get_firm(firm.firm_id).payroll.secret_expires_at is None
+    config.record_secret_expiry("firm", firm.firm_id, late, generated_on=date(2026, 11, 20))
+    assert config.get_firm(firm.firm_id).payroll.secret_expires_at == late

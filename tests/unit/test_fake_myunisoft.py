@@ -244,13 +244,16 @@ def test_sliding_window_per_token(fake: FakeMyUnisoft, http: httpx.Client, unit:
 
 def test_concurrent_calls_on_one_route_are_limited(fake: FakeMyUnisoft, http: httpx.Client) -> None:
     fake.concurrency_limit = 1
-    fake.route_delays["/api/v1/diary"] = 0.3
+    fake.route_delays["/api/v1/diary"] = 1.0
     results: list[int] = []
     slow = threading.Thread(
         target=lambda: results.append(httpx.get(fake.api_url + "/diary", headers=auth()).status_code)
     )
     slow.start()
-    time.sleep(0.1)
+    # Wait for the slow call to be inside the fake (not a fixed sleep: the machine may be loaded).
+    deadline = time.monotonic() + 5
+    while fake.call_count("/diary") < 1 and time.monotonic() < deadline:
+        time.sleep(0.01)
     assert_error(http.get("/diary", headers=auth()), "ERR-TOO-MANY-CONCURRENT-REQUEST", 429)
     assert http.get("/society/exercice", headers=auth()).status_code == 200  # another route is free
     slow.join()

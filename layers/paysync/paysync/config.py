@@ -49,6 +49,13 @@ class Settings(BaseModel):
     max_receive_count: int = Field(default=5, ge=1)
     # How long a ledger claim protects an entry being posted before another run may take it over.
     claim_lease_seconds: int = Field(default=900, ge=1)
+    # Key-expiry reminders and failure alerts (SES v2).
+    notifications_table: str = "paysync-notifications"
+    sender_email: str = "paysync@example.com"
+    reply_to_email: str | None = None
+    ses_configuration_set: str | None = None
+    # How long an email claim stays with its owner; longer than the reminders function's timeout.
+    notification_lease_seconds: int = Field(default=600, ge=1)
 
 
 def _env(name: str) -> str | None:
@@ -94,6 +101,11 @@ def get_settings() -> Settings:
         ("timezone", "PAYSYNC_TIMEZONE"),
         ("max_receive_count", "SYNC_MAX_RECEIVE_COUNT"),
         ("claim_lease_seconds", "CLAIM_LEASE_SECONDS"),
+        ("notifications_table", "NOTIFICATIONS_TABLE"),
+        ("sender_email", "SENDER_EMAIL"),
+        ("reply_to_email", "REPLY_TO_EMAIL"),
+        ("ses_configuration_set", "SES_CONFIGURATION_SET"),
+        ("notification_lease_seconds", "NOTIFICATION_LEASE_SECONDS"),
     ):
         if (value := _env(env)) is not None:
             top[key] = value

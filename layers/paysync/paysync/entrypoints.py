@@ -7,17 +7,24 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from functools import cache
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict
 
 from paysync.config import get_settings
-from paysync.usecases.services import Services
+
+if TYPE_CHECKING:
+    from paysync.notify.ses import SesMailer
+    from paysync.storage.notifications import NotificationLog
+    from paysync.usecases.services import Services
 
 
 @cache
 def services() -> Services:
+    # Imported here: clients and repositories (boto3, httpx) are not needed to import a handler.
+    from paysync.usecases.services import Services
+
     return Services.from_settings(get_settings())
 
 
@@ -45,6 +52,37 @@ def nightly(event: dict[str, Any]) -> dict[str, Any]:
     svc = services()
     night = parsed.night or today_in(svc.settings.timezone, svc.clock())
     return plan_night(svc, night).as_dict()
+
+
+class RemindersEvent(BaseModel):
+    """The Scheduler's input for the morning reminders (nothing to choose: today is today)."""
+
+    model_config = ConfigDict(extra="ignore")
+    kind: Literal["key_expiry_reminders"] = "key_expiry_reminders"
+
+
+def reminder_channel() -> tuple[NotificationLog, SesMailer]:
+    """The send-once log and the mailer (cheap: their AWS clients are the container's cached ones)."""
+    from paysync.notify.ses import SesMailer
+    from paysync.storage.notifications import NotificationLog
+
+    settings = get_settings()
+    mailer = SesMailer(
+        settings.sender_email,
+        reply_to=settings.reply_to_email,
+        configuration_set=settings.ses_configuration_set,
+    )
+    return NotificationLog(settings.notifications_table), mailer
+
+
+def key_expiry_reminders(event: dict[str, Any], request_id: str) -> dict[str, Any]:
+    """One email per firm with something to say today. ``request_id`` owns the send-once claims:
+    Lambda retries a failed asynchronous invocation with the same one."""
+    from paysync.usecases.reminders import send_reminders
+
+    RemindersEvent.model_validate(event or {})
+    notifications, mailer = reminder_channel()
+    return send_reminders(services(), notifications, mailer, owner=request_id).as_dict()
 
 
 def sync_message(body: str, receive_count: int) -> None:

@@ -1,9 +1,113 @@
-"""One logger, tracer and metrics object for the whole library (Powertools)."""
+"""One logger, tracer and metrics object for the whole library (Powertools).
+
+The tracer is built on first use. Building Powertools' ``Tracer`` imports the X-Ray SDK, which
+imports botocore, and auto-patching imports every library it patches: about as much as boto3
+itself, which a handler's import does not otherwise need. Handlers still decorate with
+``@tracer.capture_lambda_handler`` at import; the real tracer is built at the first invocation,
+before the handler body runs, so every call of every invocation is patched and traced as before.
+"""
 
 from __future__ import annotations
 
+import functools
+import inspect
+import threading
+from collections.abc import Callable
+from typing import Any, TypeVar
+
 from aws_lambda_powertools import Logger, Metrics, Tracer
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class LazyTracer:
+    """Powertools' ``Tracer`` with the same options, built when first needed.
+
+    ``capture_lambda_handler`` and ``capture_method`` (plain functions) defer building it to the
+    first call; any other attribute builds it at once and is the real tracer's.
+    """
+
+    def __init__(self, **options: Any) -> None:
+        self._options = options
+        self._tracer: Tracer | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def tracer(self) -> Tracer:
+        if self._tracer is None:
+            with self._lock:
+                if self._tracer is None:
+                    self._tracer = Tracer(**self._options)
+        return self._tracer
+
+    @property
+    def built(self) -> bool:
+        return self._tracer is not None
+
+    def capture_lambda_handler(
+        self,
+        lambda_handler: F | None = None,
+        capture_response: bool | None = None,
+        capture_error: bool | None = None,
+    ) -> Any:
+        if lambda_handler is None:
+            return functools.partial(
+                self.capture_lambda_handler, capture_response=capture_response, capture_error=capture_error
+            )
+        handler: F = lambda_handler
+        traced: list[Callable[..., Any]] = []
+
+        @functools.wraps(handler)
+        def decorate(event: Any, context: Any, **kwargs: Any) -> Any:
+            if not traced:
+                traced.append(
+                    self.tracer.capture_lambda_handler(
+                        handler, capture_response=capture_response, capture_error=capture_error
+                    )
+                )
+            return traced[0](event, context, **kwargs)
+
+        return decorate
+
+    def capture_method(
+        self,
+        method: F | None = None,
+        capture_response: bool | None = None,
+        capture_error: bool | None = None,
+    ) -> Any:
+        if method is None:
+            return functools.partial(
+                self.capture_method, capture_response=capture_response, capture_error=capture_error
+            )
+        plain: F = method
+        if (
+            not inspect.isfunction(plain)
+            or inspect.iscoroutinefunction(plain)
+            or inspect.isgeneratorfunction(plain)
+        ):
+            # Coroutines, generators and context managers: Powertools wraps them by kind, at once.
+            return self.tracer.capture_method(capture_response=capture_response, capture_error=capture_error)(
+                plain
+            )
+        traced: list[Callable[..., Any]] = []
+
+        @functools.wraps(plain)
+        def decorate(*args: Any, **kwargs: Any) -> Any:
+            if not traced:
+                wrap = self.tracer.capture_method(
+                    capture_response=capture_response, capture_error=capture_error
+                )
+                traced.append(wrap(plain))
+            return traced[0](*args, **kwargs)
+
+        return decorate
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(self.tracer, name)
+
+
 logger = Logger(service="paysync")
-tracer = Tracer(service="paysync")
+tracer = LazyTracer(service="paysync")
 metrics = Metrics(service="paysync")

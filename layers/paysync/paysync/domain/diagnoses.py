@@ -239,3 +239,16 @@ _CATALOGUE["SILAE-API"] = (
     "Vérifiez la configuration d'accès API dans votre logiciel de paie (Paramétrage paie > API > "
     "Configuration API), puis relancez la synchronisation.",
 )
+# Test connection ("Tester la connexion"): what the nightly pull never meets as such.
+_CATALOGUE["SECRET-EXPIRES-SOON"] = (
+    _C,
+    "Le Client secret de votre logiciel de paie expire dans %1 jour(s).",
+    "Régénérez le Client secret sur le portail API de votre logiciel de paie (Mes comptes API > Modifier > "
+    "Gestion des clients secrets) avant cette date, puis enregistrez-le dans paysync.",
+)
+_CATALOGUE["MYUNISOFT-SOCIETY-MISMATCH"] = (
+    _C,
+    "Le jeton société MyUnisoft enregistré pour ce dossier appartient à une autre société (%1).",
+    "Générez le jeton dans le dossier MyUnisoft de cette société (Paramètres > Connecteurs dossier > "
+    "Générer), ou corrigez l'identifiant de société du dossier.",
+)

@@ -5,7 +5,6 @@ Pure: the caller supplies the journal id, the resolved account ids and the files
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 import mimetypes
@@ -192,7 +191,27 @@ def build_entry(
     }
     if attachable:
         body["pj_list"] = [
-            {"name": name, "type": pj_type(f.name), "content": base64.b64encode(f.content).decode("ascii")}
+            {"name": name, "type": pj_type(f.name), "content": f.base64}
             for name, f in zip(names, attachable, strict=True)
         ]
     return EntryDraft(partner_id, label, sums, body, (), names, tuple(notices))
+
+
+def _decoded_size(b64: str) -> int:
+    """The size of base64 content, without decoding it."""
+    return len(b64) * 3 // 4 - (len(b64) - len(b64.rstrip("=")))
+
+
+def entry_preview(body: dict[str, Any]) -> dict[str, Any]:
+    """A NewEntry body to show (dry runs): each file as its name, type and size, never its content."""
+    preview = dict(body)
+    if "pj_list" in body:
+        preview["pj_list"] = [
+            {
+                "name": pj.get("name"),
+                "type": pj.get("type"),
+                "size": _decoded_size(str(pj.get("content") or "")),
+            }
+            for pj in body["pj_list"]
+        ]
+    return preview

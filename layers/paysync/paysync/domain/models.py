@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -139,6 +139,8 @@ class RunEntry(BaseModel):
     request_id: str | None = None
     files: list[str] = []
     diagnoses: list[Diagnosis] = []
+    # Dry runs only: the NewEntry body that would be posted, files by name, type and size (no content).
+    preview: dict[str, Any] | None = None
 
 
 class Run(BaseModel):
@@ -156,6 +158,9 @@ class Run(BaseModel):
     entries: list[RunEntry] = []
     diagnoses: list[Diagnosis] = []
     request_ids: list[str] = []
+    # Sent again from the dead-letter queue by an operator (paysync.ops.replay): how often, last when.
+    replays: int = 0
+    replayed_at: datetime | None = None
 
     @property
     def posted(self) -> int:

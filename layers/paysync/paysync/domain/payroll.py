@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
+from functools import cached_property
 
 
 class Direction(StrEnum):
@@ -43,3 +45,9 @@ class PayrollFile:
     @property
     def size(self) -> int:
         return len(self.content)
+
+    @cached_property
+    def base64(self) -> str:
+        """The content as MyUnisoft's ``pj_list`` takes it: encoded once, however many entries carry
+        the file (each 20 MB of files is 27 MB of text per copy)."""
+        return base64.b64encode(self.content).decode("ascii")

@@ -55,6 +55,7 @@ from paysync.myunisoft.errors import (
     MyUnisoftError,
     MyUnisoftTransientError,
 )
+from paysync.myunisoft.jsonbody import JsonBody
 from paysync.myunisoft.models import Account, CreatedEntry, Diary, Exercice, FoundEntry, KeyInfo
 from paysync.myunisoft.ratelimit import RatePacer, pacer_for, resolve_reset, token_digest
 from paysync.observability import logger
@@ -316,6 +317,12 @@ class MyUnisoftClient:
         """One logical call: pace, send, read; retry transient failures; raise the rest."""
         url = self._base + path
         attempts = self._settings.max_attempts
+        headers = self._headers("application/json" if json_body is not None else content_type)
+        body: JsonBody | bytes | None = content
+        if json_body is not None:
+            # Serialised once for every attempt, in pieces: attachments are not copied whole.
+            body = JsonBody(json_body)
+            headers["Content-Length"] = str(len(body))
         attempt = 0
         while True:
             attempt += 1
@@ -329,9 +336,8 @@ class MyUnisoftClient:
                     method,
                     url,
                     params=dict(params) if params else None,
-                    json=json_body,
-                    content=content,
-                    headers=self._headers(content_type),
+                    content=body,
+                    headers=headers,
                     timeout=self._settings.timeout_seconds,
                 )
             except httpx.TransportError as exc:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import DynamoDBServiceResource
     from mypy_boto3_secretsmanager.client import SecretsManagerClient
+    from mypy_boto3_sesv2.client import SESV2Client
     from mypy_boto3_sqs.client import SQSClient
 
 
@@ -36,9 +37,16 @@ def secretsmanager() -> SecretsManagerClient:
     return boto3.client("secretsmanager")
 
 
+@cache
+def sesv2() -> SESV2Client:
+    import boto3
+
+    return boto3.client("sesv2")
+
+
 def reset_clients() -> None:
     """Forget cached clients (tests switch endpoints between stacks)."""
-    for factory in (dynamodb, sqs, secretsmanager):
+    for factory in (dynamodb, sqs, secretsmanager, sesv2):
         factory.cache_clear()
 
 

@@ -4,7 +4,11 @@ Key design (see template.yaml):
 - ConfigTable, hash ``pk``: ``FIRM#<id>`` and ``DOSSIER#<id>`` items. ``DueIndex`` is sparse: only
   dossiers with automatic retrieval on carry ``due_partition``; its range key ``next_due`` is the
   night their pending period becomes due, so planning reads only due dossiers.
-- RunsTable, hash ``run_id``; ``DossierIndex`` (dossier_id, created_at) lists a dossier's runs.
+  ``ExpiryIndex`` is sparse too: firms with payroll credentials and dossiers with their own carry
+  ``expiry_partition`` and ``secret_expires_on`` (the UTC day the secret expires), so the reminders
+  read only the credentials expiring soon.
+- RunsTable, hash ``run_id``; ``DossierIndex`` (dossier_id, created_at) lists a dossier's runs;
+  ``FailureIndex`` (sparse: ``failure_partition`` on failed runs only, range ``finished_at``).
 - LedgerTable, hash ``partner_id`` (the entry's ``entry_origin_partner_id``).
 """
 
@@ -12,20 +16,32 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal
 
 from boto3.dynamodb.conditions import Attr, Key
 from botocore.exceptions import ClientError
 
-from paysync.domain.models import Dossier, Firm, LastRun, Run, RunStatus, utcnow
+from paysync.domain.models import Dossier, Firm, LastRun, PayrollCredentialsInfo, Run, RunStatus, utcnow
 from paysync.storage.aws import dynamodb, to_item
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table
 
 DUE_PARTITION = "AUTO"
+EXPIRY_PARTITION = "PAYROLL"
+FAILURE_PARTITION = "FAILED"
+
+
+def _expiry_attributes(info: PayrollCredentialsInfo | None) -> dict[str, str]:
+    """ExpiryIndex keys for a credential set (none without one: the index stays sparse)."""
+    if info is None:
+        return {}
+    return {
+        "expiry_partition": EXPIRY_PARTITION,
+        "secret_expires_on": info.expires_at.astimezone(UTC).date().isoformat(),
+    }
 
 
 def _conditional_failed(error: ClientError) -> bool:
@@ -61,6 +77,7 @@ class ConfigRepository:
 
     def put_firm(self, firm: Firm) -> None:
         item = {"pk": f"FIRM#{firm.firm_id}", "entity": "firm", **firm.model_dump(mode="json")}
+        item.update(_expiry_attributes(firm.payroll))
         self._table.put_item(Item=to_item(item))
 
     # -- dossiers ------------------------------------------------------------------------------
@@ -71,6 +88,39 @@ class ConfigRepository:
     def put_dossier(self, dossier: Dossier) -> None:
         self._table.put_item(Item=to_item(self._dossier_item(dossier)))
 
+    def update_dossier(self, before: Dossier, after: Dossier) -> bool:
+        """Write only what changed between ``before`` (as read) and ``after`` (settings edits), so
+        that a run finishing meanwhile keeps what it recorded. Conditional on the pending period
+        still being the one read (the due date derives from it): False when it moved, read again."""
+        old, new = to_item(self._dossier_item(before)), to_item(self._dossier_item(after))
+        changed = {k: v for k, v in new.items() if k != "pk" and old.get(k) != v}
+        removed = [k for k in old if k not in new]
+        names: dict[str, str] = {"#pp": "pending_period"}
+        values: dict[str, Any] = {":pp": before.pending_period}
+        clauses: list[str] = []
+        if changed:
+            for i, (name, value) in enumerate(changed.items()):
+                names[f"#s{i}"], values[f":s{i}"] = name, value
+            clauses.append("SET " + ", ".join(f"#s{i} = :s{i}" for i in range(len(changed))))
+        if removed:
+            names.update({f"#r{i}": name for i, name in enumerate(removed)})
+            clauses.append("REMOVE " + ", ".join(f"#r{i}" for i in range(len(removed))))
+        if not clauses:
+            return True
+        try:
+            self._table.update_item(
+                Key={"pk": f"DOSSIER#{before.dossier_id}"},
+                UpdateExpression=" ".join(clauses),
+                ConditionExpression="attribute_exists(pk) AND #pp = :pp",
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+            )
+        except ClientError as error:
+            if _conditional_failed(error):
+                return False
+            raise
+        return True
+
     @staticmethod
     def _dossier_item(dossier: Dossier) -> dict[str, Any]:
         item: dict[str, Any] = {"pk": f"DOSSIER#{dossier.dossier_id}", "entity": "dossier"}
@@ -78,6 +128,7 @@ class ConfigRepository:
         if dossier.auto_pull:
             item["due_partition"] = DUE_PARTITION
             item["next_due"] = dossier.next_due.isoformat()
+        item.update(_expiry_attributes(dossier.payroll_override))
         return {k: v for k, v in item.items() if v is not None}
 
     def list_dossiers_of_firm(self, firm_id: str) -> list[Dossier]:
@@ -105,6 +156,25 @@ class ConfigRepository:
             self.items_read += page.get("ScannedCount", len(page["Items"]))
             for item in page["Items"]:
                 yield Dossier.model_validate(_plain(item))
+            if "LastEvaluatedKey" not in page:
+                return
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def expiring_credentials(self, since: date, until: date) -> Iterator[Firm | Dossier]:
+        """Firms and dossiers whose payroll secret expires between ``since`` and ``until`` (UTC days)."""
+        kwargs: dict[str, Any] = {
+            "IndexName": "ExpiryIndex",
+            "KeyConditionExpression": Key("expiry_partition").eq(EXPIRY_PARTITION)
+            & Key("secret_expires_on").between(since.isoformat(), until.isoformat()),
+        }
+        while True:
+            page = self._table.query(**kwargs)
+            for item in page["Items"]:
+                plain = _plain(item)
+                if plain.get("entity") == "firm":
+                    yield Firm.model_validate(plain)
+                else:
+                    yield Dossier.model_validate(plain)
             if "LastEvaluatedKey" not in page:
                 return
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
@@ -164,18 +234,38 @@ class ConfigRepository:
             self._table.update_item(**kwargs)
 
     def record_secret_expiry(
-        self, level: Literal["firm", "dossier"], owner_id: str, expires_at: datetime
+        self,
+        level: Literal["firm", "dossier"],
+        owner_id: str,
+        expires_at: datetime,
+        *,
+        generated_on: date | None = None,
     ) -> None:
-        """Store the expiry date Silae announced for a credential set (if that set still exists)."""
+        """Store the expiry date Silae announced for a credential set (if that set still exists).
+
+        With ``generated_on``, only while the stored secret is still the one that date belongs to:
+        a sync that read the old secret must not stamp its expiry on a secret saved meanwhile.
+        """
         field = "payroll" if level == "firm" else "payroll_override"
         key = f"{'FIRM' if level == 'firm' else 'DOSSIER'}#{owner_id}"
+        condition = "attribute_exists(#f.client_id_masked)"
+        values: dict[str, Any] = {
+            ":at": expires_at.isoformat(),
+            # The announced date wins over generation + 1 year: the index follows it.
+            ":part": EXPIRY_PARTITION,
+            ":on": expires_at.astimezone(UTC).date().isoformat(),
+        }
+        if generated_on is not None:
+            condition += " AND #f.secret_generated_on = :gen"
+            values[":gen"] = generated_on.isoformat()
         try:
             self._table.update_item(
                 Key={"pk": key},
-                UpdateExpression="SET #f.secret_expires_at = :at",
-                ConditionExpression="attribute_exists(#f.client_id_masked)",
+                UpdateExpression="SET #f.secret_expires_at = :at, expiry_partition = :part, "
+                "secret_expires_on = :on",
+                ConditionExpression=condition,
                 ExpressionAttributeNames={"#f": field},
-                ExpressionAttributeValues={":at": expires_at.isoformat()},
+                ExpressionAttributeValues=values,
             )
         except ClientError as error:
             if not _conditional_failed(error):
@@ -190,6 +280,8 @@ class RunRepository:
     def _item(self, run: Run) -> dict[str, Any]:
         item = run.model_dump(mode="json")
         item["expires_at"] = int((run.created_at + self._retention).timestamp())
+        if run.status is RunStatus.FAILED and run.finished_at is not None:
+            item["failure_partition"] = FAILURE_PARTITION  # FailureIndex: failed runs only
         return {k: v for k, v in to_item(item).items() if v is not None}
 
     def create(self, run: Run) -> bool:
@@ -201,6 +293,44 @@ class RunRepository:
                 return False
             raise
         return True
+
+    def create_exclusive(self, run: Run, lock: str, *, replaces: str | None, lock_expires: datetime) -> bool:
+        """Create ``run`` and the lock item ``lock`` naming it, in one transaction: only while no
+        lock exists (``replaces`` None) or the lock still names ``replaces`` (a run found finished).
+        False when another run holds the lock. The lock item has no ``dossier_id``, so it stays out
+        of DossierIndex; TTL removes it after ``lock_expires``."""
+        lock_put: dict[str, Any] = {
+            "TableName": self._table.name,
+            "Item": {
+                "run_id": lock,
+                "holder": run.run_id,
+                "locked_at": run.created_at.isoformat(),
+                "expires_at": int(lock_expires.timestamp()),
+            },
+        }
+        if replaces is None:
+            lock_put["ConditionExpression"] = "attribute_not_exists(run_id)"
+        else:
+            lock_put["ConditionExpression"] = "holder = :previous"
+            lock_put["ExpressionAttributeValues"] = {":previous": replaces}
+        run_put = {
+            "TableName": self._table.name,
+            "Item": self._item(run),
+            "ConditionExpression": "attribute_not_exists(run_id)",
+        }
+        try:
+            self._table.meta.client.transact_write_items(TransactItems=[{"Put": lock_put}, {"Put": run_put}])  # type: ignore[typeddict-item]
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") == "TransactionCanceledException":
+                return False
+            raise
+        return True
+
+    def lock_holder(self, lock: str) -> str | None:
+        """The run id a lock item names, if the lock exists."""
+        item = self._table.get_item(Key={"run_id": lock}, ConsistentRead=True).get("Item")
+        holder = item.get("holder") if item else None
+        return str(holder) if holder else None
 
     def get(self, run_id: str) -> Run | None:
         item = self._table.get_item(Key={"run_id": run_id}, ConsistentRead=True).get("Item")
@@ -232,6 +362,46 @@ class RunRepository:
                 return None
             raise
         return Run.model_validate(_plain(item))
+
+    def requeue(self, run_id: str, now: datetime) -> Run | None:
+        """An operator sends the run again from the dead-letter queue (``paysync.ops.replay``): a
+        failed run is queued again (the worker starts only queued, retrying or running runs), and
+        the replay is counted on the run. None when there is no such run."""
+        for _ in range(5):
+            run = self.get(run_id)
+            if run is None:
+                return None
+            update: dict[str, Any] = {"replays": run.replays + 1, "replayed_at": now}
+            if run.status is RunStatus.FAILED:
+                update.update(status=RunStatus.QUEUED, finished_at=None)
+            again = run.model_copy(update=update)
+            try:
+                self._table.put_item(
+                    Item=self._item(again),
+                    ConditionExpression=Attr("status").eq(run.status.value)
+                    & Attr("attempts").eq(run.attempts),
+                )
+            except ClientError as error:
+                if not _conditional_failed(error):
+                    raise
+                continue  # a worker moved it meanwhile: read it again
+            return again
+        raise RuntimeError(f"run {run_id} kept changing while being requeued")
+
+    def failed_since(self, since: date) -> Iterator[Run]:
+        """Runs that ended ``failed`` on or after ``since`` (UTC day): a query on a sparse index."""
+        kwargs: dict[str, Any] = {
+            "IndexName": "FailureIndex",
+            "KeyConditionExpression": Key("failure_partition").eq(FAILURE_PARTITION)
+            & Key("finished_at").gte(since.isoformat()),
+        }
+        while True:
+            page = self._table.query(**kwargs)
+            for item in page["Items"]:
+                yield Run.model_validate(_plain(item))
+            if "LastEvaluatedKey" not in page:
+                return
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     def list_for_dossier(self, dossier_id: str, limit: int = 20) -> list[Run]:
         page = self._table.query(

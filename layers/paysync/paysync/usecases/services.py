@@ -8,6 +8,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from http.cookiejar import CookieJar, DefaultCookiePolicy
+
+import httpx
 
 from paysync.config import Settings
 from paysync.domain.models import utcnow
@@ -31,9 +34,11 @@ class Services:
     silae: Callable[[SilaeCredentials], SilaeClient]
     myunisoft: Callable[[MyUnisoftAccess], MyUnisoftClient]
     clock: Callable[[], datetime] = field(default=utcnow)
+    http: httpx.Client | None = None  # the container's connection pool, shared by the API clients
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Services:
+        http = http_pool()
         return cls(
             settings=settings,
             config=ConfigRepository(settings.config_table),
@@ -44,6 +49,17 @@ class Services:
                 settings.secrets_prefix, settings.partner_secret_name, settings.secrets_cache_seconds
             ),
             queue=RunQueue(settings.sync_queue_url),
-            silae=lambda credentials: SilaeClient(credentials, settings.silae),
-            myunisoft=lambda access: MyUnisoftClient(access, settings.myunisoft),
+            silae=lambda credentials: SilaeClient(credentials, settings.silae, http=http),
+            myunisoft=lambda access: MyUnisoftClient(access, settings.myunisoft, http=http),
+            http=http,
         )
+
+
+def http_pool() -> httpx.Client:
+    """One HTTP connection pool per container, shared by every Silae and MyUnisoft client.
+
+    Building an ``httpx.Client`` loads the CA bundle (about 20 ms of CPU) and a fresh pool pays a
+    TLS handshake per run: one pool per container spares both. Each request passes its own timeout
+    and headers; cookies are refused, since one pool serves every firm.
+    """
+    return httpx.Client(cookies=CookieJar(policy=DefaultCookiePolicy(allowed_domains=[])))

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from paysync.domain.diagnoses import Diagnosis, DiagnosisKind, diagnosis
-from paysync.domain.entries import EntryDraft, build_entry, partner_entry_ids
+from paysync.domain.entries import EntryDraft, build_entry, entry_preview, partner_entry_ids
 from paysync.domain.models import Dossier, Firm, PayrollCredentialsInfo, Run, RunEntry, RunStatus
 from paysync.domain.payroll import PayrollFile, PayrollGroup
 from paysync.domain.periods import Period
@@ -126,7 +126,12 @@ class DossierSync:
             ) from None
         finally:
             if side.client.key_expiry is not None:
-                self.s.config.record_secret_expiry(side.level, side.owner_id, side.client.key_expiry)
+                self.s.config.record_secret_expiry(
+                    side.level,
+                    side.owner_id,
+                    side.client.key_expiry,
+                    generated_on=side.info.secret_generated_on,
+                )
 
     def fetch_payroll(
         self, side: PayrollSide, period: Period
@@ -354,6 +359,8 @@ def execute_run(
                         debit=str(draft.totals.debit),
                         credit=str(draft.totals.credit),
                         files=list(draft.file_names),
+                        diagnoses=list(draft.notices),
+                        preview=entry_preview(draft.body) if draft.body is not None else None,
                     )
                 )
                 continue
@@ -393,10 +400,19 @@ def sync_run(services: Services, run_id: str, *, receive_count: int = 1) -> Run 
         services.runs.save(finished)
         return finished
     firm = services.config.get_firm(run.firm_id)
+    final = receive_count >= services.settings.max_receive_count
+    if final:
+        # The last delivery: if this attempt dies (timeout, out of memory, a bug), SQS parks the
+        # message in the DLQ and nothing would ever finish the run. Record the failure first; the
+        # outcome replaces it.
+        interrupted = _finish(
+            run, RunStatus.FAILED, now, [diagnosis("TRANSIENT-EXHAUSTED", interrupted=True)]
+        )
+        services.runs.save(interrupted)
+        services.config.record_run(dossier, interrupted, synced=False)
     try:
         finished = execute_run(services, run, dossier, firm)
     except TransientError as error:
-        final = receive_count >= services.settings.max_receive_count
         transient = diagnosis("TRANSIENT-EXHAUSTED" if final else "SILAE9", error=type(error).__name__)
         if isinstance(error, MyUnisoftTransientError | MyUnisoftError):
             transient = transient.with_details(

@@ -1,0 +1,1 @@
+"""`make bench`: the night's scale, cost and memory, measured on the embedded local stack."""

@@ -1,0 +1,210 @@
+"""Benchmark 5: the memory a worker needs for one dossier whose files total 20 MB.
+
+The fakes run in this process and the worker in a child process, so that the child's figures are
+the worker's alone: in the child, in-process moto (a handful of small items) and one invocation of
+``functions/sync_worker/app.handler`` through ``local.lambda_runner.drain``. Reported: the peak of
+Python allocations during the invocation (``tracemalloc``) and the growth of the child's resident
+set during it (sampled from ``/proc/self/statm``; ``ru_maxrss`` elsewhere), against the files' size.
+
+Both sides seed the same generated world (``benchmarks.world.seed_night`` is deterministic): this
+process the fakes only, the child DynamoDB and Secrets Manager only.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from typing import Any
+
+from benchmarks.common import REPO, Result, verdict
+from benchmarks.stack import TimeScale, scaled_stack
+from benchmarks.world import FirmSpec, seed_night
+
+MB = 1024 * 1024
+NIGHT_ISO = "2026-11-21"
+# Copies of the files a worker may hold at once. Silae sends them as base64 inside JSON (the body,
+# its decoded text and the parsed strings: 3 x 1.33), MyUnisoft takes them as base64 again.
+COPIES = 5
+
+
+class Ignore:
+    """Stands for the half of the world the other process seeds: every call does nothing."""
+
+    def __getattr__(self, name: str) -> Any:
+        return lambda *args, **kwargs: None
+
+
+def _seed(
+    silae: Any, myunisoft: Any, config: Any, secrets: Any, *, total: int, files: int, entries: int
+) -> Any:
+    from datetime import date
+
+    return seed_night(
+        silae,
+        myunisoft,
+        config,
+        secrets,
+        date.fromisoformat(NIGHT_ISO),
+        firms=[FirmSpec(1, True)],
+        own_silae_every=0,
+        file_bytes=total,
+        files=files,
+        entries=lambda _index: entries,
+    )
+
+
+def run_memory(total_bytes: int = 20 * MB, files: int = 4, entries: int = 2) -> list[Result]:
+    with scaled_stack(TimeScale(1), latency=False) as stack:
+        world = _seed(
+            stack.silae, stack.myunisoft, Ignore(), Ignore(), total=total_bytes, files=files, entries=entries
+        )
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), str(REPO / "layers" / "paysync")])}
+        answer = subprocess.run(
+            [sys.executable, "-m", "benchmarks.memory", str(total_bytes), str(files), str(entries)],
+            env=env,
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
+        lines = [line for line in answer.stdout.splitlines() if line.startswith('{"memory"')]
+        if answer.returncode != 0 or not lines:
+            raise RuntimeError(f"memory child failed ({answer.returncode}): {answer.stderr[-2000:]}")
+        measured = json.loads(lines[-1])["memory"]
+        society = world.dossiers[0].dossier.society_id
+        posted = stack.myunisoft.entries(society)
+    files_bytes = world.dossiers[0].files_bytes
+    peak = measured["traced_peak_bytes"]
+    attached = sum(len(a["content"]) for e in posted for a in e["attachments"])
+    details = {
+        **measured,
+        "files_bytes": files_bytes,
+        "files": files,
+        "entries": entries,
+        "entries_in_myunisoft": len(posted),
+        "attached_bytes_in_myunisoft": attached,
+        "worker_memory_size_mb": measured.get("memory_size_mb"),
+    }
+    ok = (
+        measured["run_status"] == "succeeded" and len(posted) == entries and attached == entries * files_bytes
+    )
+    memory_size = measured.get("memory_size_mb") or 512
+    return [
+        Result(
+            name=f"5. worker peak memory (tracemalloc), {files_bytes / MB:.0f} MB of files",
+            value=round(peak / MB, 1),
+            unit="MB",
+            goal=f"<= {COPIES} x the files",
+            compared_with="files' size, MB",
+            bound=round(files_bytes / MB, 1),
+            verdict=verdict(ok and peak <= COPIES * files_bytes),
+            details=details,
+        ),
+        Result(
+            name="5. worker resident set growth (peak)",
+            value=round(measured["rss_growth_bytes"] / MB, 1),
+            unit="MB",
+            goal="-",
+            compared_with="worker MemorySize, MB",
+            bound=memory_size,
+            verdict="info",
+            details={
+                "rss_before_bytes": measured["rss_before_bytes"],
+                "rss_peak_bytes": measured["rss_peak_bytes"],
+            },
+        ),
+    ]
+
+
+class RssSampler:
+    """The resident set's peak while it runs, sampled every few milliseconds (Linux), else the
+    process's lifetime peak (``ru_maxrss``)."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.peak = self.before = self.rss()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    @staticmethod
+    def rss() -> int:
+        try:
+            with open("/proc/self/statm", encoding="ascii") as statm:
+                return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+        except OSError:
+            import resource
+
+            return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+    def _sample(self) -> None:
+        while not self._stop.wait(0.002):
+            self.peak = max(self.peak, self.rss())
+
+    def __enter__(self) -> RssSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, self.rss())
+
+
+def child(total: int, files: int, entries: int) -> dict[str, Any]:
+    """In the child: seed AWS, plan the night, run the worker once under tracemalloc."""
+    import gc
+    import tracemalloc
+
+    from moto import mock_aws
+
+    from benchmarks.stack import reset_library_caches
+    from local.cfn import load_template
+    from local.executor import event_source
+    from local.lambda_runner import drain, fake_context
+    from local.stack import provision
+
+    with mock_aws():
+        resources = provision(endpoint_url=None)
+        env = resources.function_environment("SyncWorkerFunction")
+        env.update(resources.function_environment("NightlyPullFunction"))
+        env.update({k: os.environ[k] for k in ("SILAE_AUTH_URL", "SILAE_API_URL", "MYUNISOFT_API_URL")})
+        os.environ.update(env)
+        reset_library_caches()
+        from functions.nightly_pull import app as nightly
+        from functions.sync_worker import app as worker
+        from paysync.entrypoints import services
+
+        svc = services()
+        _seed(Ignore(), Ignore(), svc.config, svc.secrets, total=total, files=files, entries=entries)
+        plan = nightly.handler({"kind": "nightly", "night": NIGHT_ISO}, fake_context("NightlyPull"))
+        assert plan["created"] == 1, plan
+        gc.collect()
+        tracemalloc.start()
+        with RssSampler() as rss:
+            drain(resources.queue_url("SyncQueue"), worker.handler)
+        _current, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        before, after = rss.before, rss.peak
+        run = svc.runs.get(plan["run_ids"][0])
+        assert run is not None
+        template = load_template(REPO / "template.yaml")
+        size = template["Resources"]["SyncWorkerFunction"]["Properties"].get("MemorySize")
+        return {
+            "traced_peak_bytes": peak,
+            "rss_before_bytes": before,
+            "rss_peak_bytes": after,
+            "rss_growth_bytes": max(0, after - before),
+            "run_status": run.status.value,
+            "memory_size_mb": int(size) if size else None,
+            "batch_size": event_source(template).batch_size,
+        }
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "ERROR")
+    total_arg, files_arg, entries_arg = (int(a) for a in sys.argv[1:4])
+    print(json.dumps({"memory": child(total_arg, files_arg, entries_arg)}))

@@ -1,0 +1,129 @@
+"""`make bench`: the five benchmarks of the night, one table, ``benchmarks/results.json``.
+
+1. night makespan against its lower bound (306 dossiers, 10 firms, the template's worker settings);
+2. API calls per dossier against the design's minimum (same night);
+3. cold import of each handler against ``import boto3``;
+4. DynamoDB items the nightly planning reads per due dossier (10 000 and 2 000 configured);
+5. peak memory of a worker syncing a dossier whose files total 20 MB.
+
+Durations of the night are scaled down (``--scale``, see ``benchmarks/stack.py``); the table shows
+ratios, the machine it ran on, and exits 1 when a goal is missed. ``--tiny`` runs everything at a
+toy size (the smoke test's), where the figures mean nothing but every path runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import os
+import sys
+import time
+import traceback
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from benchmarks.common import RESULTS, Result, machine, say, table, write
+
+BENCHMARKS = ("night", "imports", "planning", "memory")
+DEFAULT_SCALE = 5.0  # a real night of ~6 min runs in ~75 s; see benchmarks/stack.py
+
+
+def _night(args: argparse.Namespace) -> list[Result]:
+    from benchmarks.night import calls_results, makespan_results, run_night
+    from benchmarks.stack import TimeScale
+    from benchmarks.world import NIGHT_FIRMS, FirmSpec
+
+    firms = [FirmSpec(4, True), FirmSpec(3, True), FirmSpec(2, False)] if args.tiny else NIGHT_FIRMS
+    run = run_night(TimeScale(args.scale), firms, workers=args.workers, batch_size=args.batch_size)
+    return makespan_results(run) + calls_results(run)
+
+
+def _imports(args: argparse.Namespace) -> list[Result]:
+    from benchmarks.imports import run_imports
+
+    return run_imports(repetitions=1 if args.tiny else 7, lambda_like=not args.tiny)
+
+
+def _planning(args: argparse.Namespace) -> list[Result]:
+    from benchmarks.planning import run_planning
+
+    if args.tiny:
+        return run_planning(total=200, smaller=100, due=20)
+    return run_planning()
+
+
+def _memory(args: argparse.Namespace) -> list[Result]:
+    from benchmarks.memory import MB, run_memory
+
+    return run_memory(total_bytes=MB if args.tiny else 20 * MB)
+
+
+RUNNERS: dict[str, Callable[[argparse.Namespace], list[Result]]] = {
+    "night": _night,
+    "imports": _imports,
+    "planning": _planning,
+    "memory": _memory,
+}
+
+
+def parse(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--tiny", action="store_true", help="toy sizes: every path runs, figures mean nothing"
+    )
+    parser.add_argument("--only", nargs="+", choices=BENCHMARKS, default=list(BENCHMARKS))
+    parser.add_argument("--output", type=Path, default=RESULTS, help="where to write the JSON results")
+    parser.add_argument("--scale", type=float, default=None, help="time scale of the night (default 5)")
+    parser.add_argument(
+        "--workers", type=int, default=None, help="default: the template's maximum concurrency"
+    )
+    parser.add_argument("--batch-size", type=int, default=None, help="default: the template's batch size")
+    args = parser.parse_args(argv)
+    if args.scale is None:
+        args.scale = 50.0 if args.tiny else DEFAULT_SCALE
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse(argv)
+    # Before anything imports paysync: the library's logger takes its level at import.
+    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "ERROR")
+    host = machine()
+    say(f"paysync benchmarks on {host['cpu_count']} CPU, Python {host['python']} ({host['platform']})")
+    results: list[Result] = []
+    started = time.monotonic()
+    for name in args.only:
+        say(f"- {name}")
+        # Powertools metrics print their EMF lines on stdout: keep them out of the table.
+        with contextlib.redirect_stdout(io.StringIO()):
+            try:
+                results.extend(RUNNERS[name](args))
+            except Exception as error:
+                say(traceback.format_exc())
+                results.append(
+                    Result(
+                        name=f"{name}: could not run",
+                        value=None,
+                        unit="-",
+                        goal="runs",
+                        compared_with="-",
+                        bound=None,
+                        verdict="fail",
+                        details={"error": f"{type(error).__name__}: {error}"},
+                    )
+                )
+    elapsed = time.monotonic() - started
+    settings = {"time_scale": args.scale, "tiny": args.tiny, "seconds": round(elapsed, 1)}
+    write(results, args.output, settings)
+    print(
+        f"paysync benchmarks — {host['cpu_count']} CPU, Python {host['python']} {host['implementation']}, "
+        f"{host['platform']}; night time scale 1/{args.scale:g}; {elapsed:.0f} s"
+    )
+    print(table(results))
+    print(f"results: {args.output}")
+    return 1 if any(r.verdict == "fail" for r in results) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,133 @@
+"""The local stack the benchmarks run on: in-process moto (resources from template.yaml), both fakes
+on 127.0.0.1, and the functions' environment from the template, with time scaled down.
+
+**Time scale.** A night is long: a cabinet token of 120 dossiers needs minutes of MyUnisoft's
+20 requests / 10 s. Every duration of the model is divided by the same factor ``scale``: the fakes'
+fixed latency per call, MyUnisoft's rate window (the fake's and the client's, which must agree),
+and the clients' backoff. Ratios of durations (makespan ÷ lower bound) are then those of the
+unscaled night; only what is not scaled (the local stack's own CPU) weighs ``scale`` times more.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+# Assumed real-world costs, per call, before scaling (the vendors publish no latency figures).
+SILAE_LATENCY_SECONDS = 0.2
+MYUNISOFT_LATENCY_SECONDS = 0.1
+MYUNISOFT_RATE_LIMIT = 20
+MYUNISOFT_RATE_WINDOW_SECONDS = 10.0
+HTTP_BACKOFF_SECONDS = 0.5
+
+
+@dataclass(frozen=True)
+class TimeScale:
+    """Durations of the real night divided by ``factor``."""
+
+    factor: float = 1.0
+
+    def __call__(self, seconds: float) -> float:
+        return seconds / self.factor
+
+    @property
+    def silae_latency(self) -> float:
+        return self(SILAE_LATENCY_SECONDS)
+
+    @property
+    def myunisoft_latency(self) -> float:
+        return self(MYUNISOFT_LATENCY_SECONDS)
+
+    @property
+    def rate_window(self) -> float:
+        return self(MYUNISOFT_RATE_WINDOW_SECONDS)
+
+
+@dataclass
+class Stack:
+    resources: Any
+    silae: Any
+    myunisoft: Any
+    scale: TimeScale
+    env: dict[str, str]
+
+    @property
+    def queue_url(self) -> str:
+        return str(self.resources.queue_url("SyncQueue"))
+
+    @property
+    def dlq_url(self) -> str:
+        return str(self.resources.queue_url("SyncDeadLetterQueue"))
+
+    @property
+    def services(self) -> Any:
+        from paysync.entrypoints import services
+
+        return services()
+
+
+def reset_library_caches() -> None:
+    """What a new Lambda container starts without: settings, services, clients, tokens, pacers."""
+    from paysync import config, entrypoints
+    from paysync.myunisoft.ratelimit import clear_pacers
+    from paysync.silae.client import default_token_cache
+    from paysync.storage import aws
+
+    config.get_settings.cache_clear()
+    entrypoints.services.cache_clear()
+    aws.reset_clients()
+    default_token_cache.clear()
+    clear_pacers()
+
+
+@contextmanager
+def scaled_stack(scale: TimeScale, *, latency: bool = True, **extra_env: str) -> Iterator[Stack]:
+    """moto + fakes + the template's environment; the process environment is restored on exit."""
+    from moto import mock_aws
+
+    from local.fakes.myunisoft import FakeMyUnisoft
+    from local.fakes.silae import FakeSilae
+    from local.stack import provision
+
+    saved = dict(os.environ)
+    os.environ.setdefault("AWS_DEFAULT_REGION", "eu-west-3")
+    os.environ.update({"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"})
+    os.environ.pop("AWS_PROFILE", None)
+    os.environ.pop("AWS_ENDPOINT_URL", None)
+    try:
+        silae = FakeSilae()
+        myu = FakeMyUnisoft(rate_limit=MYUNISOFT_RATE_LIMIT, rate_window_seconds=scale.rate_window)
+        with mock_aws(), silae, myu:
+            resources = provision(endpoint_url=None)
+            env = resources.function_environment("SyncWorkerFunction")
+            env.update(resources.function_environment("NightlyPullFunction"))
+            env.update(
+                {
+                    "SILAE_AUTH_URL": silae.auth_url,
+                    "SILAE_API_URL": silae.api_url,
+                    "MYUNISOFT_API_URL": myu.api_url,
+                    "MYUNISOFT_RATE_LIMIT": str(MYUNISOFT_RATE_LIMIT),
+                    "MYUNISOFT_RATE_WINDOW_SECONDS": repr(scale.rate_window),
+                    "HTTP_BACKOFF_SECONDS": repr(scale(HTTP_BACKOFF_SECONDS)),
+                    "POWERTOOLS_TRACE_DISABLED": "true",
+                    "POWERTOOLS_METRICS_DISABLED": "true",
+                    "POWERTOOLS_LOG_LEVEL": "ERROR",
+                    "LOG_LEVEL": "ERROR",
+                    **extra_env,
+                }
+            )
+            os.environ.update(env)
+            if latency:
+                silae.faults.latency_seconds = scale.silae_latency
+                myu.faults.latency_seconds = scale.myunisoft_latency
+            reset_library_caches()
+            try:
+                yield Stack(resources=resources, silae=silae, myunisoft=myu, scale=scale, env=env)
+            finally:
+                reset_library_caches()
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
