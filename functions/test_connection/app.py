@@ -7,11 +7,13 @@ from typing import Any
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from paysync.api.app import handle
 from paysync.observability import logger, tracer
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    # Imported at the first call: the resolver and its OpenAPI models weigh twice boto3.
+    from paysync.api.app import handle
+
     return handle("test_connection", event, context)
