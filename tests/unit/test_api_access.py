@@ -41,7 +41,8 @@ def test_a_new_key_is_random_well_formed_and_kept_only_as_its_hash() -> None:
     assert first.plaintext != second.plaintext and first.key_id != second.key_id
     assert key_id_of(first.plaintext) == first.key_id
     assert first.digest == key_digest(first.plaintext) and first.plaintext not in first.digest
-    assert len(first.plaintext.split("_")[2]) == 43  # 256 random bits
+    # psk_<16 hex>_<43 url-safe chars: 256 random bits> (the random part may itself contain "_").
+    assert len(first.plaintext.split("_", 2)[2]) == 43
 
 
 @pytest.mark.parametrize(
