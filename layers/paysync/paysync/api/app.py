@@ -21,7 +21,7 @@ from aws_lambda_powertools.shared.json_encoder import Encoder
 from paysync import __version__
 from paysync.api import errors
 from paysync.api.models import ErrorBody
-from paysync.api.routes import admin, connection, settings, status, sync
+from paysync.api.routes import accounts, admin, connection, settings, status, sync
 
 TITLE = "paysync API"
 DESCRIPTION = (
@@ -44,11 +44,14 @@ AREAS: dict[str, Callable[[], Router]] = {
     "sync": sync.router,
     "connection": connection.router,
     "admin": admin.router,
+    "accounts": accounts.router,
 }
 FUNCTION_AREAS: dict[str, tuple[str, ...]] = {
     "settings_api": ("settings", "status", "admin"),
     "on_demand_sync": ("sync",),
-    "test_connection": ("connection",),
+    # The account views read the MyUnisoft token, as the connection test does: the settings
+    # function never reads a secret back.
+    "test_connection": ("connection", "accounts"),
 }
 
 

@@ -35,6 +35,7 @@ _ERRORS = {
     422: "Values refused, each field at fault in `details` (`validation_error`).",
     429: "Too many requests: API Gateway's throttling (`throttled`).",
     500: "Internal error (`internal_error`): nothing about it is disclosed.",
+    503: "Silae or MyUnisoft did not answer; nothing changed, try again later (`unavailable`).",
 }
 _ALWAYS = (401, 403, 404, 422, 429, 500)
 _WITH_BODY = (400, 415)

@@ -40,7 +40,7 @@ from paysync.api.models import (
     ErrorDetail,
 )
 from paysync.observability import logger
-from paysync.usecases.errors import Conflict, Forbidden, InvalidInput, NotFound, RequestRefused
+from paysync.usecases.errors import Conflict, Forbidden, InvalidInput, NotFound, RequestRefused, Unavailable
 
 MESSAGES = {
     "invalid_json": "Le corps de la requête n'est pas un JSON valide.",
@@ -50,6 +50,7 @@ MESSAGES = {
     "conflict": "La requête est en conflit avec l'état enregistré.",
     "unsupported_media_type": "Le corps de la requête doit être du JSON (Content-Type: application/json).",
     "validation_error": "La requête contient des valeurs invalides.",
+    "unavailable": "Un service externe (logiciel de paie ou MyUnisoft) ne répond pas : réessayez dans quelques minutes.",
     "internal_error": "Une erreur interne est survenue. Réessayez plus tard ; si elle persiste, contactez le support.",
 }
 
@@ -191,6 +192,7 @@ def install(app: ApiGatewayResolver) -> None:
         (NotFound, lambda exc: error_response(404, "not_found", exc.message)),
         (Forbidden, lambda exc: error_response(403, "forbidden", exc.message)),
         (Conflict, lambda exc: error_response(409, "conflict", exc.message)),
+        (Unavailable, lambda exc: error_response(503, "unavailable", exc.message)),
         (RequestRefused, lambda exc: error_response(422, "validation_error", exc.message)),
         (ApiError, lambda exc: error_response(exc.status, exc.code, exc.message, exc.details)),
         (NotFoundError, lambda _: error_response(404, "not_found", "Cette route n'existe pas.")),

@@ -500,3 +500,34 @@ class IssuedApiKey(ApiKeyView):
 
 class ApiKeyList(_Out):
     keys: list[ApiKeyView]
+
+
+# ---------------------------------------------------------------- accounts (seed 004)
+class MyUnisoftAccountView(_Out):
+    account_id: int
+    account_number: str
+    label: str
+
+
+class AccountView(_Out):
+    """One line of the "Liste des Comptes": payroll number, state, MyUnisoft match, suggestions."""
+
+    account_number: str = Field(description="The account number as the payroll software spells it.")
+    payroll_label: str
+    state: str = Field(description="ok, ok_different_code, missing, missing_with_suggestions or deleted.")
+    state_label: str = Field(description="The state as firm staff know it, in French.")
+    match: MyUnisoftAccountView | None = None
+    suggestions: list[MyUnisoftAccountView] = []
+    origin: str | None = Field(default=None, description="found, created (by paysync, once) or manual.")
+    linked_at: str | None = None
+
+
+class AccountList(_Out):
+    dossier_id: str
+    accounts: list[AccountView]
+
+
+class AccountLinkIn(_In):
+    account_id: int = Field(
+        ge=1, le=2**53, description="The MyUnisoft account to tie this payroll number to."
+    )

@@ -32,3 +32,7 @@ class InvalidInput(RequestRefused):
     def __init__(self, field: str, message: str) -> None:
         super().__init__(message)
         self.field = field
+
+
+class Unavailable(RequestRefused):
+    """A service paysync depends on did not answer in time; nothing was changed, try again later."""

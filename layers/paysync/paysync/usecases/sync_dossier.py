@@ -147,7 +147,7 @@ class DossierSync:
     # -- MyUnisoft -------------------------------------------------------------------------------
     @staticmethod
     @contextmanager
-    def _myunisoft_errors() -> Iterator[None]:
+    def myunisoft_errors() -> Iterator[None]:
         try:
             yield
         except MyUnisoftTransientError:
@@ -160,7 +160,7 @@ class DossierSync:
 
     def od_paie_journal(self, client: MyUnisoftClient, period: Period) -> int:
         """The OD PAIE journal id, after checking the period's fiscal year is open."""
-        with self._myunisoft_errors():
+        with self.myunisoft_errors():
             diaries = [d for d in client.list_diaries() if d.diary_type_code == OD_PAIE]
             if not diaries:
                 raise _fail("SILAE6")
@@ -176,7 +176,7 @@ class DossierSync:
         return usable[0].diary_id
 
     def accounts(self, client: MyUnisoftClient, groups: list[PayrollGroup], run_id: str) -> ResolvedAccounts:
-        with self._myunisoft_errors():
+        with self.myunisoft_errors():
             return resolve_accounts(
                 client,
                 self.s.links,
@@ -256,7 +256,7 @@ class DossierSync:
             raise TransientError(
                 f"entry {draft.partner_id} is being posted by run {known.run_id if known else '?'}"
             )
-        with self._myunisoft_errors():
+        with self.myunisoft_errors():
             # A run that crashed after its POST left the entry in MyUnisoft: find it, don't repost.
             found = client.find_entry_by_origin(draft.partner_id)
         if found is not None:
