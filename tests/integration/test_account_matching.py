@@ -58,6 +58,14 @@ def test_auto_creation_on_creates_once_and_later_runs_reuse_the_link(env: Env, w
     (created,) = _accounts_numbered(env, "438600")
     link = _links(env)["438600"]
     assert link.origin == "created" and link.account_id == created  # type: ignore[attr-defined]
+    import boto3
+
+    item = (
+        boto3.resource("dynamodb")
+        .Table(env.resources.name("AccountLinksTable"))
+        .get_item(Key={"dossier_id": GIRARD, "account_number": "438600"})["Item"]
+    )
+    assert item["state"] == "missing" and item["myunisoft_number"] == "438600" and item["linked_at"]
     # Another run (a later period with the same accounts) creates nothing new.
     env.silae.set_payroll("000204", world.period.next(), world.dossiers[7].groups, [])
     second = sync_run(env.services, _run(env, "on-2", str(world.period.next())).run_id)

@@ -139,6 +139,7 @@ class AccountLinks:
         origin: Literal["found", "created", "manual"],
         now: datetime,
         replace: bool = False,
+        state: str | None = None,
     ) -> bool:
         """Record a link. A found link never overwrites an existing one; a creation replaces its claim;
         a manual link (``replace=True``) replaces whatever was there. True when written."""
@@ -152,6 +153,8 @@ class AccountLinks:
             "payroll_label": payroll_label,
             "origin": origin,
             "linked_at": now.isoformat(),
+            # The matching state when the link was made; the account list recomputes today's.
+            "state": state or ("ok" if myunisoft_number == number else "ok_different_code"),
         }
         kwargs: dict[str, Any] = {"Item": item}
         if not replace:

@@ -83,6 +83,7 @@ def resolve_accounts(
                     origin="found",
                     now=now,
                     replace=match.relink,
+                    state=match.state.value,
                 )
         elif match.action == "block" and match.diagnosis is not None:
             resolved.blocked[number] = match.diagnosis
@@ -141,6 +142,7 @@ def _create_once(
         payroll_label=match.payroll_label,
         origin="created",
         now=now,
+        state=match.state.value,  # missing or missing_with_suggestions: why it was created
     )
     resolved.ids[number] = account.account_id
     if match.notices:
