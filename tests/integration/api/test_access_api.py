@@ -53,7 +53,7 @@ def test_an_operator_issues_lists_and_revokes_firm_credentials(api: Api) -> None
     # Only the hash is stored.
     table = boto3.resource("dynamodb").Table(api.env.services.settings.config_table)
     item = table.get_item(Key={"pk": f"APIKEY#{issued['key_id']}"})["Item"]
-    assert key not in repr(item) and key.split("_")[-1] not in repr(item)
+    assert key not in repr(item) and key.split("_", 2)[2] not in repr(item)  # the random part may hold "_"
 
     assert api.call("DELETE", f"/admin/api-keys/{issued['key_id']}", key=api.admin).status_code == 204
     assert api.call("GET", "/firms/fiduciaire-lemoine", key=key).status_code == 401
