@@ -71,16 +71,9 @@ class Stack:
 
 def reset_library_caches() -> None:
     """What a new Lambda container starts without: settings, services, clients, tokens, pacers."""
-    from paysync import config, entrypoints
-    from paysync.myunisoft.ratelimit import clear_pacers
-    from paysync.silae.client import default_token_cache
-    from paysync.storage import aws
+    from paysync.entrypoints import reset_container_state
 
-    config.get_settings.cache_clear()
-    entrypoints.services.cache_clear()
-    aws.reset_clients()
-    default_token_cache.clear()
-    clear_pacers()
+    reset_container_state()
 
 
 @contextmanager

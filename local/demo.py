@@ -74,12 +74,9 @@ def local_stack(extra_env: dict[str, str] | None = None) -> Iterator[Stack]:
 
 def _reset_library_caches() -> None:
     """Handlers cache settings and clients per container; a new stack is a new container."""
-    from paysync import config, entrypoints
-    from paysync.storage import aws
+    from paysync.entrypoints import reset_container_state
 
-    config.get_settings.cache_clear()
-    entrypoints.services.cache_clear()
-    aws.reset_clients()
+    reset_container_state()
 
 
 def load_event(name: str) -> dict[str, Any]:

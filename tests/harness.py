@@ -24,14 +24,9 @@ FAST_ENV = {
 
 
 def reset_library_caches() -> None:
-    from paysync import config, entrypoints
-    from paysync.silae.client import default_token_cache
-    from paysync.storage import aws
+    from paysync.entrypoints import reset_container_state
 
-    config.get_settings.cache_clear()
-    entrypoints.services.cache_clear()
-    aws.reset_clients()
-    default_token_cache.clear()
+    reset_container_state()
 
 
 @dataclass

@@ -62,7 +62,7 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 from urllib.parse import urlencode
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, Strict, ValidationError, model_validator
@@ -132,27 +132,7 @@ DIARY_TYPES: dict[str, tuple[int, str]] = {
     "OD_DECL_FISCALE": (14, "OD TVA"),
 }
 
-# Mime types of the PJ definition, and the file extensions accepted by add_all_types.
-PJ_TYPES = (
-    "image/gif",
-    "image/jpeg",
-    "image/pjpeg",
-    "image/jpg",
-    "image/bmp",
-    "image/png",
-    "image/x-png",
-    "image/tiff",
-    "image/tif",
-    "application/pdf",
-    "application/vnd.ms-excel",
-    "application/msword",
-    "application/vnd.ms-powerpoint",
-    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-    "application/vnd.openxmlformats-officedocument.presentationml.presentation",
-    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    "application/vnd.oasis.opendocument.text",
-    "text/plain",
-)
+# The file extensions accepted by add_all_types (the PJ mime types: ``PjType`` below).
 DOCUMENT_EXTENSIONS = frozenset(
     {
         *("gif", "jpeg", "jpg", "pjpeg", "bmp", "png", "tif", "tiff", "pdf"),
@@ -197,6 +177,7 @@ PjType = Literal[
     "application/vnd.oasis.opendocument.text",
     "text/plain",
 ]
+PJ_TYPES: tuple[str, ...] = get_args(PjType)  # the PJ definition's mime types, spelled once
 
 
 class _Shape(BaseModel):

@@ -91,3 +91,18 @@ def sync_message(body: str, receive_count: int) -> None:
 
     message = SyncMessage.model_validate_json(body)
     sync_run(services(), message.run_id, receive_count=receive_count)
+
+
+def reset_container_state() -> None:
+    """Forget what a Lambda container keeps between invocations: settings, services, AWS clients,
+    Silae tokens and MyUnisoft pacers. Local stacks, tests and benchmarks call it to start afresh."""
+    from paysync.config import get_settings
+    from paysync.myunisoft.ratelimit import clear_pacers
+    from paysync.silae.client import default_token_cache
+    from paysync.storage.aws import reset_clients
+
+    get_settings.cache_clear()
+    services.cache_clear()
+    reset_clients()
+    default_token_cache.clear()
+    clear_pacers()

@@ -129,10 +129,13 @@ class RunStatus(StrEnum):
 Trigger = Literal["nightly", "on_demand"]
 
 
+EntryStatus = Literal["posted", "already_posted", "blocked", "dry_run"]
+
+
 class RunEntry(BaseModel):
     partner_id: str
     label: str
-    status: Literal["posted", "already_posted", "blocked", "dry_run"]
+    status: EntryStatus
     debit: str
     credit: str
     entry_id: int | None = None

@@ -10,10 +10,19 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from paysync.domain.diagnoses import Diagnosis, DiagnosisKind, diagnosis
 from paysync.domain.entries import EntryDraft, build_entry, entry_preview, partner_entry_ids
-from paysync.domain.models import Dossier, Firm, PayrollCredentialsInfo, Run, RunEntry, RunStatus
+from paysync.domain.models import (
+    Dossier,
+    EntryStatus,
+    Firm,
+    PayrollCredentialsInfo,
+    Run,
+    RunEntry,
+    RunStatus,
+)
 from paysync.domain.payroll import PayrollFile, PayrollGroup
 from paysync.domain.periods import Period
 from paysync.errors import ConfigurationError, DataError, TransientError
@@ -224,15 +233,7 @@ class DossierSync:
         """Post one entry unless it is already in MyUnisoft. Never twice."""
         if draft.body is None:
             raise DataError(draft.blocked_by[0] if draft.blocked_by else diagnosis("ECR1"))
-        entry = RunEntry(
-            partner_id=draft.partner_id,
-            label=draft.label,
-            status="posted",
-            debit=str(draft.totals.debit),
-            credit=str(draft.totals.credit),
-            files=list(draft.file_names),
-            diagnoses=list(draft.notices),
-        )
+        entry = _entry(draft, "posted")
         ledger, now = self.s.ledger, self.s.clock()
         known = ledger.get(draft.partner_id)
         if known is not None and known.status == "posted":
@@ -309,15 +310,24 @@ class DossierSync:
         return entry.model_copy(update=update)
 
 
-def _blocked(draft: EntryDraft, diagnoses: tuple[Diagnosis, ...] | list[Diagnosis]) -> RunEntry:
+def _entry(draft: EntryDraft, status: EntryStatus, **extra: Any) -> RunEntry:
+    """What the run records for one draft; a posted or previewed entry carries its files and notices."""
+    fields: dict[str, Any] = {"files": list(draft.file_names), "diagnoses": list(draft.notices)}
+    if status == "blocked":
+        fields = {"diagnoses": list(draft.blocked_by)}
+    fields.update(extra)
     return RunEntry(
         partner_id=draft.partner_id,
         label=draft.label,
-        status="blocked",
+        status=status,
         debit=str(draft.totals.debit),
         credit=str(draft.totals.credit),
-        diagnoses=list(diagnoses),
+        **fields,
     )
+
+
+def _blocked(draft: EntryDraft, diagnoses: tuple[Diagnosis, ...] | list[Diagnosis]) -> RunEntry:
+    return _entry(draft, "blocked", diagnoses=list(diagnoses))
 
 
 def _outcome(entries: list[RunEntry]) -> RunStatus:
@@ -352,14 +362,9 @@ def execute_run(
                 continue
             if dry_run or client is None:
                 entries.append(
-                    RunEntry(
-                        partner_id=draft.partner_id,
-                        label=draft.label,
-                        status="dry_run",
-                        debit=str(draft.totals.debit),
-                        credit=str(draft.totals.credit),
-                        files=list(draft.file_names),
-                        diagnoses=list(draft.notices),
+                    _entry(
+                        draft,
+                        "dry_run",
                         preview=entry_preview(draft.body) if draft.body is not None else None,
                     )
                 )
