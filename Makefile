@@ -5,11 +5,14 @@ VENV := .venv
 PY := $(VENV)/bin/python
 SAM_VENV := .venv-sam
 SAM := $(SAM_VENV)/bin/sam
+CHECKOV_VENV := .venv-checkov
+CHECKOV := $(CHECKOV_VENV)/bin/checkov
+UV := $(VENV)/bin/uv
 export AWS_DEFAULT_REGION ?= eu-west-3
 # SAM CLI must never phone home from these machines.
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: help install demo test lint typecheck validate build bench replay-dlq serve clean
+.PHONY: help install lock demo test lint typecheck validate build bench replay-dlq serve clean
 
 help:
 	@echo "make demo      run the nightly pull end to end on the embedded local stack"
@@ -17,23 +20,39 @@ help:
 	@echo "make serve     the HTTP API on 127.0.0.1:$${PAYSYNC_API_PORT:-3000} over the local stack (demo data, keys printed)"
 	@echo "make bench     the night's benchmarks (scale, API calls, cold imports, planning, memory): one table"
 	@echo "make replay-dlq  send the sync dead-letter queue back to the queue (STACK=<name>, or SYNC_QUEUE_URL/SYNC_DLQ_URL/RUNS_TABLE)"
-	@echo "make lint      ruff + mypy"
-	@echo "make validate  sam validate --lint and cfn-lint on template.yaml (offline)"
+	@echo "make lint      ruff + mypy + the layer check (import-linter)"
+	@echo "make validate  sam validate --lint, cfn-lint and checkov on template.yaml (offline)"
+	@echo "make lock      re-resolve requirements/*.lock and the layer's requirements.txt (pinned, hashed)"
 	@echo "make build     sam build (offline)"
 
-$(VENV)/.installed: pyproject.toml
+# Exactly the locked, hashed versions; the project itself is installed editable without resolving again.
+$(VENV)/.installed: requirements/dev.lock pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet --require-hashes -r requirements/dev.lock
+	$(PY) -m pip install --quiet --no-deps -e .
 	@touch $@
 
 install: $(VENV)/.installed
 
-$(SAM_VENV)/.installed:
+$(SAM_VENV)/.installed: requirements/sam.lock
 	@test -x $(SAM_VENV)/bin/python || $(PYTHON) -m venv $(SAM_VENV)
-	$(SAM_VENV)/bin/pip install --quiet --upgrade pip
-	$(SAM_VENV)/bin/pip install --quiet aws-sam-cli
+	$(SAM_VENV)/bin/pip install --quiet --require-hashes -r requirements/sam.lock
 	@touch $@
+
+$(CHECKOV_VENV)/.installed: requirements/checkov.lock
+	@test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet --require-hashes -r requirements/checkov.lock
+	@touch $@
+
+# Re-resolve every lock from its source (pyproject.toml, requirements/*.in). The layer is resolved for
+# Lambda's platform (Linux arm64) and constrained by the dev lock: sam build installs what the tests ran.
+LOCK_FLAGS := --python-version 3.11 --generate-hashes --quiet
+lock: install
+	$(UV) pip compile pyproject.toml --extra dev --universal $(LOCK_FLAGS) -o requirements/dev.lock
+	$(UV) pip compile pyproject.toml -c requirements/dev.lock --python-platform aarch64-unknown-linux-gnu \
+		$(LOCK_FLAGS) -o layers/paysync/requirements.txt
+	$(UV) pip compile requirements/sam.in --universal $(LOCK_FLAGS) -o requirements/sam.lock
+	$(UV) pip compile requirements/checkov.in --universal $(LOCK_FLAGS) -o requirements/checkov.lock
 
 demo: install
 	$(PY) -m local.demo
@@ -56,16 +75,18 @@ lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 
 typecheck: install
 	$(VENV)/bin/mypy
 
-validate: install $(SAM_VENV)/.installed
+validate: install $(SAM_VENV)/.installed $(CHECKOV_VENV)/.installed
 	$(SAM) validate --lint --template template.yaml --region $(AWS_DEFAULT_REGION)
 	$(VENV)/bin/cfn-lint template.yaml
+	$(CHECKOV) --file template.yaml --framework cloudformation --compact --quiet --skip-download
 
 build: $(SAM_VENV)/.installed
 	$(SAM) build --template template.yaml
 
 clean:
-	rm -rf $(VENV) $(SAM_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(SAM_VENV) $(CHECKOV_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache

@@ -208,7 +208,8 @@ def test_sync_queue_is_fifo_with_a_fifo_dead_letter_queue(
     dlq = resolver.resolve(template["Resources"]["SyncDeadLetterQueue"]["Properties"])
     assert queue["FifoQueue"] is True
     assert queue["ContentBasedDeduplication"] is False
-    assert queue["SqsManagedSseEnabled"] is True or "KmsMasterKeyId" in queue
+    assert queue.get("SqsManagedSseEnabled") is True or "KmsMasterKeyId" in queue
+    assert dlq.get("SqsManagedSseEnabled") is True or "KmsMasterKeyId" in dlq
     assert template["Resources"]["SyncQueue"]["Properties"]["RedrivePolicy"]["deadLetterTargetArn"] == {
         "Fn::GetAtt": ["SyncDeadLetterQueue", "Arn"]
     }
