@@ -4,8 +4,9 @@ Measured the way Lambda imports a handler: a fresh interpreter without site-pack
 whose path is the function's folder, the layer (``layers/paysync`` with the packages of its
 ``requirements.txt``, installed once into ``.venv/lambda-site``) and boto3 (which the Lambda
 runtime provides), with Lambda's environment variables (so Powertools sees a Lambda and enables
-its tracer). Each run times the ``import`` statement itself, after a first untimed run that
-compiles the bytecode; runs of every module are interleaved and the median is kept.
+its tracer) and the function's own from template.yaml (a handler checks them at import). Each run
+times the ``import`` statement itself, after a first untimed run that compiles the bytecode; runs
+of every module are interleaved and the median is kept.
 
 Handlers are found by globbing ``functions/*/app.py``. A handler builds what only an invocation
 needs (boto3 clients, the X-Ray tracer, HTTP clients) at its first call, not at import: the
@@ -21,6 +22,7 @@ import subprocess
 import sys
 import sysconfig
 from pathlib import Path
+from typing import Any
 
 from benchmarks.common import REPO, Result, say, verdict
 
@@ -76,8 +78,42 @@ def lambda_site() -> Path:
     return SITE
 
 
+def _template_environment(folder: Path) -> dict[str, str]:
+    """The variables template.yaml sets on the function in ``folder``, resources named by their
+    logical ids (an import touches no AWS resource)."""
+    from local.cfn import load_template, parameter_values
+    from local.stack import LocalResource, LocalResources
+
+    template = load_template(REPO / "template.yaml")
+    declared: dict[str, Any] = template["Resources"]
+    (function,) = [
+        logical_id
+        for logical_id, spec in declared.items()
+        if spec["Type"] == "AWS::Serverless::Function"
+        and spec["Properties"]["CodeUri"].rstrip("/") == f"functions/{folder.name}"
+    ]
+    symbolic = {
+        logical_id: LocalResource(logical_id, spec["Type"], name=logical_id, ref=logical_id)
+        for logical_id, spec in declared.items()
+    }
+    resources = LocalResources(
+        template=template,
+        parameters=parameter_values(template),
+        pseudo_parameters={
+            "AWS::Region": "eu-west-3",
+            "AWS::AccountId": "123456789012",
+            "AWS::Partition": "aws",
+        },
+        resources=symbolic,
+        endpoint_url=None,
+        region="eu-west-3",
+    )
+    return resources.function_environment(function)
+
+
 def _environment(function: str, folder: Path) -> dict[str, str]:
     return {
+        **_template_environment(folder),
         "PATH": "/usr/bin:/bin",
         "LANG": "C.UTF-8",
         "AWS_REGION": "eu-west-3",

@@ -24,7 +24,7 @@ from local.pdf import simple_pdf
 from paysync.domain.models import Dossier, Firm, PayrollCredentialsInfo, mask
 from paysync.domain.payroll import PayrollGroup
 from paysync.domain.periods import Period
-from paysync.storage.repositories import ConfigRepository
+from paysync.storage.config_table import ConfigRepository
 from paysync.storage.secrets import PayrollSecret, SecretStore
 
 
@@ -218,7 +218,7 @@ def seed_planning(table_name: str, night: date, *, total: int, due: int) -> int:
     """
     import boto3
 
-    from paysync.storage.aws import to_item
+    from paysync.storage.dynamo import to_item
 
     if due > total:
         raise ValueError("more due dossiers than dossiers")

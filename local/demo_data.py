@@ -17,7 +17,7 @@ from local.pdf import simple_pdf
 from paysync.domain.models import Dossier, Firm, PayrollCredentialsInfo, mask
 from paysync.domain.payroll import Direction, PayrollGroup, PayrollLine
 from paysync.domain.periods import Period
-from paysync.storage.repositories import ConfigRepository
+from paysync.storage.config_table import ConfigRepository
 from paysync.storage.secrets import PayrollSecret, SecretStore
 
 PARTNER_SECRET = "demo-partner-secret-9f8e7d"

@@ -6,7 +6,11 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from paysync.config import get_settings
 from paysync.observability import logger
+
+# A missing or wrong variable fails the cold start, naming it, not the first invocation.
+get_settings()
 
 
 @logger.inject_lambda_context(clear_state=True)

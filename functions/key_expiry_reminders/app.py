@@ -6,8 +6,13 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from paysync.config import get_reminder_settings, get_settings
 from paysync.entrypoints import key_expiry_reminders
 from paysync.observability import logger, metrics, tracer
+
+# A missing or wrong variable fails the cold start, naming it, not the first invocation.
+get_settings()
+get_reminder_settings()
 
 
 @logger.inject_lambda_context(clear_state=True)

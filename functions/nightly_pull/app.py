@@ -6,8 +6,12 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from paysync.config import get_settings
 from paysync.entrypoints import nightly
 from paysync.observability import logger, metrics, tracer
+
+# A missing or wrong variable fails the cold start, naming it, not the first invocation.
+get_settings()
 
 
 @logger.inject_lambda_context(clear_state=True)

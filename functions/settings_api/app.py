@@ -7,7 +7,11 @@ from typing import Any
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from paysync.config import get_settings
 from paysync.observability import logger, tracer
+
+# A missing or wrong variable fails the cold start, naming it, not the first invocation.
+get_settings()
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)

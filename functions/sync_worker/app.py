@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from paysync.config import get_settings
 from paysync.entrypoints import sync_message
 from paysync.observability import logger, metrics, tracer
 
@@ -11,6 +12,9 @@ if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
     from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
     from aws_lambda_powertools.utilities.typing import LambdaContext
+
+# A missing or wrong variable fails the cold start, naming it, not the first invocation.
+get_settings()
 
 
 def record_handler(record: SQSRecord) -> None:

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from paysync.domain.models import Run, RunStatus
-from paysync.storage.repositories import Ledger
+from paysync.storage.ledger import Ledger
 from paysync.usecases.sync_dossier import sync_run
 from tests.harness import Env, create_run, drain, run_nightly, society_entries
 from tests.integration.conftest import NIGHT

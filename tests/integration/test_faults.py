@@ -82,7 +82,8 @@ class Killer:
 
 def _install_killer(monkeypatch: pytest.MonkeyPatch, killer: Killer) -> None:
     from paysync.myunisoft.client import MyUnisoftClient
-    from paysync.storage.repositories import Ledger, RunRepository
+    from paysync.storage.ledger import Ledger
+    from paysync.storage.runs import RunRepository
     from paysync.usecases import sync_dossier
 
     def wrap_after(cls: Any, name: str, step: str) -> None:

@@ -17,6 +17,7 @@ import pytest
 import time_machine
 
 from local.ses import SentEmail, sent_emails
+from paysync.config import get_reminder_settings
 from paysync.domain.diagnoses import diagnosis
 from paysync.domain.models import Dossier, Firm, PayrollCredentialsInfo, Run, RunStatus
 from paysync.email.render import OutgoingEmail
@@ -66,7 +67,7 @@ def mail(env: Env, monkeypatch: pytest.MonkeyPatch) -> Mail:
         if not key.startswith(("SILAE_", "MYUNISOFT_")):
             monkeypatch.setenv(key, value)
     reset_library_caches()
-    settings = env.services.settings
+    settings = get_reminder_settings()
     assert settings.sender_email and settings.notifications_table.endswith("NotificationsTable")
     return Mail(env, NotificationLog(settings.notifications_table), SesMailer(settings.sender_email))
 
@@ -378,7 +379,7 @@ def test_concurrent_invocations_send_one_email_per_firm(mail: Mail) -> None:
     reports: list[RemindersReport] = []
     errors: list[BaseException] = []
     start = threading.Barrier(invocations)
-    log = AtomicLog(mail.services.settings.notifications_table)
+    log = AtomicLog(get_reminder_settings().notifications_table)
 
     def invoke(owner: str) -> None:
         try:

@@ -84,7 +84,7 @@ def test_the_function_runs_every_morning_in_the_firms_time_zone(template: dict[s
 
 
 def test_environment_and_defaults_agree_with_the_library(template: dict[str, Any]) -> None:
-    from paysync.config import Settings
+    from paysync.config import ReminderSettings, Settings
 
     r = resolver(template)
     function = template["Resources"]["KeyExpiryRemindersFunction"]["Properties"]
@@ -96,9 +96,16 @@ def test_environment_and_defaults_agree_with_the_library(template: dict[str, Any
         "SES_CONFIGURATION_SET": "",
         "NOTIFICATION_LEASE_SECONDS": "600",
     }
-    settings = Settings()
-    assert settings.sender_email == environment["SENDER_EMAIL"]
+    reminders = ReminderSettings.from_environment(environment)
+    assert reminders.sender_email == environment["SENDER_EMAIL"]
+    assert reminders.notifications_table == "ref:NotificationsTable"
+    assert reminders.reply_to_email is None and reminders.ses_configuration_set is None  # empty: unset
+    globals_ = template["Globals"]["Function"]["Environment"]["Variables"]
+    settings = Settings.from_environment(
+        {**{k: r.resolve_str(v) for k, v in globals_.items()}, **environment}
+    )
     assert settings.notification_lease_seconds == int(environment["NOTIFICATION_LEASE_SECONDS"])
+    assert Settings.model_fields["notification_lease_seconds"].default == settings.notification_lease_seconds
     # A claim must outlive the invocation that holds it (storage/notifications.py).
     timeout = int(r.resolve(function["Timeout"]))
     assert settings.notification_lease_seconds > timeout

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import BaseModel
 
 from local.cfn import Resolver, load_template, parameter_values
 
@@ -76,6 +77,12 @@ def global_function(template: dict[str, Any]) -> dict[str, Any]:
     return dict(template.get("Globals", {}).get("Function", {}))
 
 
+def global_environment(template: dict[str, Any], resolver: Resolver) -> dict[str, str]:
+    """Globals' variables as the functions receive them (parameter defaults, symbolic resources)."""
+    variables = global_function(template)["Environment"]["Variables"]
+    return {name: resolver.resolve_str(value) for name, value in variables.items()}
+
+
 # ------------------------------------------------------------------ make validate
 
 
@@ -136,17 +143,51 @@ def test_parameters_have_descriptions_and_defaults(template: dict[str, Any]) -> 
         assert parameters[name].get("Description"), name
 
 
-def test_production_defaults_match_the_library(template: dict[str, Any]) -> None:
-    """The template's defaults and paysync.config's defaults describe the same production system."""
+def test_production_defaults_match_the_library(template: dict[str, Any], resolver: Resolver) -> None:
+    """The template's defaults reach the settings, and where paysync.config keeps a default of its
+    own (the scope, the time zone) it describes the same production system."""
     from paysync.config import Settings
 
     defaults = parameter_values(template)
-    settings = Settings()
+    environment = global_environment(template, resolver)
+    settings = Settings.from_environment(environment)
     assert settings.silae.auth_url == defaults["SilaeAuthUrl"]
     assert settings.silae.api_url == defaults["SilaeApiUrl"]
     assert settings.silae.scope == defaults["SilaeScope"]
     assert settings.myunisoft.api_url == defaults["MyUnisoftApiUrl"]
     assert settings.timezone == defaults["ScheduleTimezone"]
+    own_defaults = Settings.from_environment(
+        {k: v for k, v in environment.items() if k not in ("SILAE_SCOPE", "PAYSYNC_TIMEZONE")}
+    )
+    assert own_defaults.silae.scope == defaults["SilaeScope"]
+    assert own_defaults.timezone == defaults["ScheduleTimezone"]
+
+
+def required_variables(model: type[BaseModel]) -> set[str]:
+    """The variables a settings model cannot do without (those of its nested models included)."""
+    required: set[str] = set()
+    for field in model.model_fields.values():
+        if not field.is_required():
+            continue
+        if isinstance(field.annotation, type) and issubclass(field.annotation, BaseModel):
+            required |= required_variables(field.annotation)
+        else:
+            assert isinstance(field.validation_alias, str)
+            required.add(field.validation_alias)
+    return required
+
+
+def test_every_function_has_the_variables_it_requires(template: dict[str, Any]) -> None:
+    """A variable the settings require is set on every function (Globals), or on the only function
+    that reads it: no deployed function fails its cold start for want of one."""
+    from paysync.config import ReminderSettings, Settings
+
+    required = required_variables(Settings)
+    assert {"CONFIG_TABLE", "SYNC_QUEUE_URL", "PARTNER_SECRET_NAME", "SILAE_API_URL"} <= required
+    assert required <= set(global_function(template)["Environment"]["Variables"])
+    reminders = template["Resources"]["KeyExpiryRemindersFunction"]["Properties"]["Environment"]["Variables"]
+    assert required_variables(ReminderSettings) == {"NOTIFICATIONS_TABLE", "SENDER_EMAIL"}
+    assert required_variables(ReminderSettings) <= set(reminders)
 
 
 # ------------------------------------------------------------------ layer and functions
@@ -229,7 +270,7 @@ def test_max_receive_count_is_given_to_the_functions(template: dict[str, Any], r
         environment["SYNC_MAX_RECEIVE_COUNT"]
         == template["Resources"]["SyncQueue"]["Properties"]["RedrivePolicy"]["maxReceiveCount"]
     )
-    assert Settings().max_receive_count == int(redrive["maxReceiveCount"])
+    assert Settings.model_fields["max_receive_count"].default == int(redrive["maxReceiveCount"])
 
 
 def test_visibility_timeout_is_six_times_the_worker_timeout(

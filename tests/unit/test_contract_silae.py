@@ -149,7 +149,7 @@ def raw_call(
             "grant_type": "client_credentials",
             "client_id": CLIENT_ID,
             "client_secret": SECRET,
-            "scope": SilaeSettings().scope,
+            "scope": SilaeSettings(auth_url=fake.auth_url, api_url=fake.api_url).scope,
         },
     ).json()["access_token"]
     headers = {"Authorization": f"Bearer {token}", SUBSCRIPTION_KEY_HEADER: KEY}

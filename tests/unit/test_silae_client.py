@@ -45,6 +45,8 @@ CLIENT_ID = "client-cabinet-1"
 SECRET = "s3cr3t-Client-Secret-value"
 KEY = "primary-subscription-key-0123"
 MAY = Period(2024, 5)
+# For clients whose transport is mocked: no request reaches these hosts.
+MOCKED_URLS = {"auth_url": "https://auth.test/token", "api_url": "https://api.test/payroll"}
 RUPTURES: list[dict[str, Any]] = [
     {
         "libelle": "Paie mai 2024",
@@ -426,7 +428,7 @@ def test_secret_echoed_by_the_token_endpoint_is_redacted() -> None:
 
     client = SilaeClient(
         SilaeCredentials("c", SECRET, KEY),
-        SilaeSettings(),
+        SilaeSettings(**MOCKED_URLS),
         http=httpx.Client(transport=httpx.MockTransport(transport)),
         token_cache=TokenCache(),
     )
@@ -497,7 +499,7 @@ def test_gateway_wordings_of_subscription_key_errors(body: Any, reason: str) -> 
 
     client = SilaeClient(
         SilaeCredentials("c", SECRET, KEY),
-        SilaeSettings(),
+        SilaeSettings(**MOCKED_URLS),
         http=httpx.Client(transport=httpx.MockTransport(transport)),
         token_cache=TokenCache(),
     )
@@ -665,7 +667,7 @@ def test_unreadable_expiration_header_is_logged_and_ignored(caplog: pytest.LogCa
 
     client = SilaeClient(
         SilaeCredentials("c", SECRET, KEY),
-        SilaeSettings(),
+        SilaeSettings(**MOCKED_URLS),
         http=httpx.Client(transport=httpx.MockTransport(transport)),
         token_cache=TokenCache(),
     )
@@ -728,7 +730,9 @@ def test_credentials_repr_hides_secrets() -> None:
     assert CLIENT_ID in repr(credentials)
     assert SECRET not in repr(credentials)
     assert KEY not in repr(credentials)
-    assert SECRET not in repr(SilaeClient(credentials, SilaeSettings(), token_cache=TokenCache()))
+    assert SECRET not in repr(
+        SilaeClient(credentials, SilaeSettings(**MOCKED_URLS), token_cache=TokenCache())
+    )
 
 
 def test_no_secret_or_token_in_any_error_or_log(

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from paysync.config import get_settings
 from paysync.domain.models import utcnow
 from paysync.storage.apikeys import ApiKeyRepository
-from paysync.storage.repositories import ConfigRepository
+from paysync.storage.config_table import ConfigRepository
 from paysync.usecases.api_keys import issue
 from paysync.usecases.errors import RequestRefused
 

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict
 
-from paysync.config import get_settings
+from paysync.config import get_reminder_settings, get_settings
 
 if TYPE_CHECKING:
     from paysync.notify.ses import SesMailer
@@ -66,7 +66,7 @@ def reminder_channel() -> tuple[NotificationLog, SesMailer]:
     from paysync.notify.ses import SesMailer
     from paysync.storage.notifications import NotificationLog
 
-    settings = get_settings()
+    settings = get_reminder_settings()
     mailer = SesMailer(
         settings.sender_email,
         reply_to=settings.reply_to_email,
@@ -96,12 +96,12 @@ def sync_message(body: str, receive_count: int) -> None:
 def reset_container_state() -> None:
     """Forget what a Lambda container keeps between invocations: settings, services, AWS clients,
     Silae tokens and MyUnisoft pacers. Local stacks, tests and benchmarks call it to start afresh."""
-    from paysync.config import get_settings
     from paysync.myunisoft.ratelimit import clear_pacers
     from paysync.silae.client import default_token_cache
     from paysync.storage.aws import reset_clients
 
     get_settings.cache_clear()
+    get_reminder_settings.cache_clear()
     services.cache_clear()
     reset_clients()
     default_token_cache.clear()

@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 from paysync.domain.models import RunStatus, utcnow
 
 if TYPE_CHECKING:
-    from paysync.storage.repositories import RunRepository
+    from paysync.storage.runs import RunRepository
 
 RECEIVE_VISIBILITY_SECONDS = 60
 
@@ -201,7 +201,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"missing {', '.join(missing)}: pass --stack, the options, or SYNC_QUEUE_URL / SYNC_DLQ_URL / RUNS_TABLE"
         )
     from paysync.storage.aws import sqs
-    from paysync.storage.repositories import RunRepository
+    from paysync.storage.runs import RunRepository
 
     report = replay(
         sqs(),

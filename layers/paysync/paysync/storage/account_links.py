@@ -17,6 +17,7 @@ from botocore.exceptions import ClientError
 
 from paysync.domain.accounts import AccountLink
 from paysync.storage.aws import dynamodb
+from paysync.storage.dynamo import conditional_check_failed, query_items
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table
@@ -40,39 +41,28 @@ class LinkRecord:
         return AccountLink(number=self.number, account_id=self.account_id, origin=self.origin)
 
 
-def _failed(error: ClientError) -> bool:
-    return error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
-
-
 class AccountLinks:
     def __init__(self, table_name: str) -> None:
         self._table: Table = dynamodb().Table(table_name)
 
     def list(self, dossier_id: str) -> list[LinkRecord]:
-        records: list[LinkRecord] = []
-        kwargs: dict[str, Any] = {
-            "KeyConditionExpression": Key("dossier_id").eq(dossier_id),
-            "ConsistentRead": True,
-        }
-        while True:
-            page = self._table.query(**kwargs)
-            for item in page["Items"]:
-                records.append(
-                    LinkRecord(
-                        dossier_id=str(item["dossier_id"]),
-                        number=str(item["account_number"]),
-                        status=item["status"],  # type: ignore[arg-type]
-                        account_id=int(item["account_id"]) if "account_id" in item else None,  # type: ignore[arg-type]
-                        myunisoft_number=item.get("myunisoft_number"),  # type: ignore[arg-type]
-                        myunisoft_label=item.get("myunisoft_label"),  # type: ignore[arg-type]
-                        payroll_label=item.get("payroll_label"),  # type: ignore[arg-type]
-                        origin=item.get("origin"),  # type: ignore[arg-type]
-                        linked_at=item.get("linked_at"),  # type: ignore[arg-type]
-                    )
-                )
-            if "LastEvaluatedKey" not in page:
-                return records
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        items = query_items(
+            self._table, KeyConditionExpression=Key("dossier_id").eq(dossier_id), ConsistentRead=True
+        )
+        return [
+            LinkRecord(
+                dossier_id=str(item["dossier_id"]),
+                number=str(item["account_number"]),
+                status=item["status"],
+                account_id=int(item["account_id"]) if "account_id" in item else None,
+                myunisoft_number=item.get("myunisoft_number"),
+                myunisoft_label=item.get("myunisoft_label"),
+                payroll_label=item.get("payroll_label"),
+                origin=item.get("origin"),
+                linked_at=item.get("linked_at"),
+            )
+            for item in items
+        ]
 
     def claim_creation(
         self, dossier_id: str, number: str, *, run_id: str, now: datetime, lease: timedelta
@@ -95,7 +85,7 @@ class AccountLinks:
                 ),
             )
         except ClientError as error:
-            if _failed(error):
+            if conditional_check_failed(error):
                 return False
             raise
         return True
@@ -114,7 +104,7 @@ class AccountLinks:
                 ConditionExpression=Attr("account_number").not_exists() | Attr("status").eq("seen"),
             )
         except ClientError as error:
-            if not _failed(error):
+            if not conditional_check_failed(error):
                 raise
 
     def release(self, dossier_id: str, number: str, *, run_id: str) -> None:
@@ -124,7 +114,7 @@ class AccountLinks:
                 ConditionExpression=Attr("status").eq("creating") & Attr("claimed_by").eq(run_id),
             )
         except ClientError as error:
-            if not _failed(error):
+            if not conditional_check_failed(error):
                 raise
 
     def record(
@@ -164,7 +154,7 @@ class AccountLinks:
         try:
             self._table.put_item(**kwargs)
         except ClientError as error:
-            if _failed(error):
+            if conditional_check_failed(error):
                 return False
             raise
         return True

@@ -14,6 +14,7 @@ from botocore.exceptions import ClientError
 
 from paysync.domain.access import ADMIN_OWNER, ApiKeyRecord
 from paysync.storage.aws import dynamodb
+from paysync.storage.dynamo import conditional_check_failed, query_items
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table
@@ -48,17 +49,12 @@ class ApiKeyRepository:
     def list_for(self, firm_id: str | None) -> list[ApiKeyRecord]:
         """A firm's credentials, or the operators' (``firm_id`` None)."""
         owner = firm_id or ADMIN_OWNER
-        records: list[ApiKeyRecord] = []
-        kwargs: dict[str, Any] = {
-            "IndexName": "FirmIndex",
-            "KeyConditionExpression": Key("firm_id").eq(owner) & Key("pk").begins_with(PREFIX),
-        }
-        while True:
-            page = self._table.query(**kwargs)
-            records.extend(_record(item) for item in page["Items"])
-            if "LastEvaluatedKey" not in page:
-                return sorted(records, key=lambda r: r.created_at)
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        items = query_items(
+            self._table,
+            IndexName="FirmIndex",
+            KeyConditionExpression=Key("firm_id").eq(owner) & Key("pk").begins_with(PREFIX),
+        )
+        return sorted((_record(item) for item in items), key=lambda r: r.created_at)
 
     def revoke(self, key_id: str, now: datetime) -> bool:
         """Revoke a credential (kept for the record). False when there is no such credential."""
@@ -70,7 +66,7 @@ class ApiKeyRepository:
                 ExpressionAttributeValues={":now": now.isoformat()},
             )
         except ClientError as error:
-            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+            if conditional_check_failed(error):
                 return False
             raise
         return True

@@ -7,7 +7,7 @@ moto server, or in-process moto.
 from __future__ import annotations
 
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import DynamoDBServiceResource
@@ -48,11 +48,3 @@ def reset_clients() -> None:
     """Forget cached clients (tests switch endpoints between stacks)."""
     for factory in (dynamodb, sqs, secretsmanager, sesv2):
         factory.cache_clear()
-
-
-def to_item(data: Any) -> Any:
-    """JSON-able data to DynamoDB values: floats become Decimal, empty strings in sets are dropped."""
-    import json
-    from decimal import Decimal
-
-    return json.loads(json.dumps(data), parse_float=Decimal)

@@ -36,7 +36,8 @@ from typing import TYPE_CHECKING, Any
 from boto3.dynamodb.conditions import Attr
 from botocore.exceptions import ClientError
 
-from paysync.storage.aws import dynamodb, to_item
+from paysync.storage.aws import dynamodb
+from paysync.storage.dynamo import conditional_check_failed, to_item, transaction_canceled
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table
@@ -46,10 +47,6 @@ SENDING = "sending"
 SENT = "sent"
 # DynamoDB transactions take at most 100 actions.
 _TRANSACTION_LIMIT = 100
-
-
-def _conditional_failed(error: ClientError) -> bool:
-    return error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
 
 
 class NotificationLog:
@@ -95,7 +92,7 @@ class NotificationLog:
                 ),
             )
         except ClientError as error:
-            if _conditional_failed(error):
+            if conditional_check_failed(error):
                 return False
             raise
         return True
@@ -111,7 +108,7 @@ class NotificationLog:
                     ExpressionAttributeValues={":zero": 0},
                 )
             except ClientError as error:
-                if not _conditional_failed(error):
+                if not conditional_check_failed(error):
                     raise
 
     def mark_sent(self, keys: list[str], *, owner: str, now: datetime, message_id: str) -> bool:
@@ -141,7 +138,7 @@ class NotificationLog:
             try:
                 client.transact_write_items(TransactItems=actions[start : start + _TRANSACTION_LIMIT])
             except ClientError as error:
-                if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+                if not transaction_canceled(error):
                     raise
                 ok = False
         return ok

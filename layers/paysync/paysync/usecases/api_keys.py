@@ -7,7 +7,7 @@ from datetime import datetime
 from paysync.domain.access import ApiKeyRecord, NewKey, Principal, Scope, new_key
 from paysync.observability import logger
 from paysync.storage.apikeys import ApiKeyRepository
-from paysync.storage.repositories import ConfigRepository
+from paysync.storage.config_table import ConfigRepository
 from paysync.usecases.errors import InvalidInput, NotFound
 from paysync.usecases.settings import require_admin
 

@@ -17,8 +17,10 @@ from paysync.domain.models import utcnow
 from paysync.myunisoft.client import MyUnisoftAccess, MyUnisoftClient
 from paysync.silae.client import SilaeClient, SilaeCredentials
 from paysync.storage.account_links import AccountLinks
+from paysync.storage.config_table import ConfigRepository
+from paysync.storage.ledger import Ledger
 from paysync.storage.queue import RunQueue
-from paysync.storage.repositories import ConfigRepository, Ledger, RunRepository
+from paysync.storage.runs import RunRepository
 from paysync.storage.secrets import SecretStore
 
 
