@@ -10,7 +10,8 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.event_handler.openapi.params import Body
 
 from paysync.api import errors
-from paysync.api.models import DossierIn, FirmView
+from paysync.api.models.inputs import DossierIn
+from paysync.api.models.views import FirmView
 from paysync.usecases.errors import Conflict, Forbidden, InvalidInput, NotFound
 
 

@@ -117,6 +117,6 @@ def test_synchronous_functions_answer_within_api_gateway_s_29_seconds(template: 
     variables = template["Resources"]["OnDemandSyncFunction"]["Properties"]["Environment"]["Variables"]
     # A dry run's calls: six at most, one attempt each, short timeouts.
     assert float(variables["HTTP_TIMEOUT_SECONDS"]) * 6 < 29 and variables["SILAE_MAX_ATTEMPTS"] == "1"
-    from paysync.usecases.test_connection import BUDGET_SECONDS, CHECK_TIMEOUT_SECONDS
+    from paysync.usecases.connection_check import BUDGET_SECONDS, CHECK_TIMEOUT_SECONDS
 
     assert BUDGET_SECONDS + CHECK_TIMEOUT_SECONDS < 25

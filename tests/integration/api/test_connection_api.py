@@ -208,9 +208,9 @@ def test_an_unreachable_service_fails_its_check_with_a_transient_diagnosis_not_a
 
 
 def test_once_the_time_budget_is_spent_no_call_starts(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
-    from paysync.usecases import test_connection
+    from paysync.usecases import connection_check
 
-    monkeypatch.setattr(test_connection, "BUDGET_SECONDS", 0.0)
+    monkeypatch.setattr(connection_check, "BUDGET_SECONDS", 0.0)
     calls = api.env.silae.call_count() + api.env.myunisoft.call_count()
     statuses = _statuses(_test(api, "boulangerie-martin"))
     assert statuses["payroll_token"] == "skipped" and statuses["myunisoft_token"] == "skipped"

@@ -126,7 +126,7 @@ def test_dossier_level_payroll_credentials_are_saved_then_deleted(api: Api) -> N
 
 
 def test_a_dossier_edit_never_overwrites_what_a_run_recorded_meanwhile(api: Api) -> None:
-    from paysync.usecases.settings import save_dossier
+    from paysync.usecases.settings import DossierChange, save_dossier
 
     config = api.env.services.config
     before = config.get_dossier("garage-leroy")
@@ -135,11 +135,10 @@ def test_a_dossier_edit_never_overwrites_what_a_run_recorded_meanwhile(api: Api)
     advanced = before.model_copy(update={"pending_period": "2026-11", "last_synced_period": "2026-10"})
     assert config.update_dossier(before, advanced)
     assert not config.update_dossier(before, before.model_copy(update={"run_day": 9}))  # stale read refused
-    from paysync.api.models import DossierIn
     from paysync.domain.access import Principal
 
     dossier, _, created = save_dossier(
-        api.env.services, Principal(scope="admin", key_id="x"), "garage-leroy", DossierIn(run_day=9)
+        api.env.services, Principal(scope="admin", key_id="x"), "garage-leroy", DossierChange(run_day=9)
     )
     assert not created and dossier.run_day == 9
     assert dossier.pending_period == "2026-11" and dossier.last_synced_period == "2026-10"

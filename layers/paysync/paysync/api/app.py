@@ -1,15 +1,17 @@
 """The resolvers behind each API function, and the OpenAPI document of the whole API.
 
 Each function serves its areas only (``FUNCTION_AREAS``, the same split as template.yaml's events);
-the documentation resolver includes every area, so ``/openapi.json`` and ``/swagger`` (served by the
-settings function, without authentication) describe the whole API from the code itself.
+an area is the module ``paysync.api.routes.<area>``, imported when a resolver that serves it is built,
+so a function's cold start loads its own routes only. The documentation resolver includes every
+area, so ``/openapi.json`` and ``/swagger`` (served by the settings function, without authentication)
+describe the whole API from the code itself.
 """
 
 from __future__ import annotations
 
 import base64
+import importlib
 import json
-from collections.abc import Callable
 from functools import cache, partial
 from typing import Any
 
@@ -20,8 +22,7 @@ from aws_lambda_powertools.shared.json_encoder import Encoder
 
 from paysync import __version__
 from paysync.api import errors
-from paysync.api.models import ErrorBody
-from paysync.api.routes import accounts, admin, connection, settings, status, sync
+from paysync.api.models.common import ErrorBody
 
 TITLE = "paysync API"
 DESCRIPTION = (
@@ -38,14 +39,7 @@ SECURITY_SCHEMES: dict[str, Any] = {
 SECURITY: list[dict[str, list[str]]] = [{"apiKey": []}]
 DOCS_PATHS = frozenset({"/openapi.json", "/swagger"})
 
-AREAS: dict[str, Callable[[], Router]] = {
-    "settings": settings.router,
-    "status": status.router,
-    "sync": sync.router,
-    "connection": connection.router,
-    "admin": admin.router,
-    "accounts": accounts.router,
-}
+AREAS = ("settings", "status", "sync", "connection", "admin", "accounts")  # modules of paysync.api.routes
 FUNCTION_AREAS: dict[str, tuple[str, ...]] = {
     "settings_api": ("settings", "status", "admin"),
     "on_demand_sync": ("sync",),
@@ -59,11 +53,19 @@ FUNCTION_AREAS: dict[str, tuple[str, ...]] = {
 _SERIALIZER = partial(json.dumps, separators=(",", ":"), ensure_ascii=False, cls=Encoder)
 
 
+def area_router(area: str) -> Router:
+    """The area's router, its module imported now (``paysync.api.routes.<area>``)."""
+    if area not in AREAS:
+        raise KeyError(area)
+    router: Router = importlib.import_module(f"paysync.api.routes.{area}").router
+    return router
+
+
 def build(*areas: str) -> APIGatewayRestResolver:
     app = APIGatewayRestResolver(enable_validation=True, serializer=_SERIALIZER)
     errors.install(app)
     for area in areas:
-        app.include_router(AREAS[area]())
+        app.include_router(area_router(area))
     return app
 
 

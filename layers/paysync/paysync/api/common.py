@@ -12,7 +12,7 @@ from pydantic import BaseModel
 
 from paysync.api.authorizer import principal_of
 from paysync.api.errors import ApiError
-from paysync.api.models import ID_PATTERN, KEY_ID_PATTERN, RUN_ID_PATTERN, ErrorBody
+from paysync.api.models.common import ID_PATTERN, KEY_ID_PATTERN, RUN_ID_PATTERN, ErrorBody
 from paysync.domain.access import Principal
 from paysync.usecases.services import Services
 

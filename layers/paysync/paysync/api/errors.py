@@ -27,7 +27,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestValidationError,
 )
 
-from paysync.api.models import (
+from paysync.api.models.common import (
     DOSSIER_NUMBER_PATTERN,
     EMAIL_PATTERN,
     ID_PATTERN,
@@ -35,6 +35,7 @@ from paysync.api.models import (
     PERIOD_PATTERN,
     PRINTABLE_PATTERN,
     RUN_ID_PATTERN,
+    VISIBLE_ASCII_MESSAGE,
     VISIBLE_ASCII_PATTERN,
     ErrorBody,
     ErrorDetail,
@@ -62,7 +63,7 @@ _PATTERNS = {
     PERIOD_PATTERN: "période invalide : format attendu AAAA-MM (mois de 01 à 12)",
     EMAIL_PATTERN: "adresse e-mail invalide",
     PRINTABLE_PATTERN: "caractères de contrôle interdits",
-    VISIBLE_ASCII_PATTERN: "uniquement des caractères ASCII visibles (ni espace, ni accent)",
+    VISIBLE_ASCII_PATTERN: VISIBLE_ASCII_MESSAGE,
     DOSSIER_NUMBER_PATTERN: "code dossier invalide : lettres, chiffres, « . », « - » ou « _ » (50 caractères au plus)",
 }
 

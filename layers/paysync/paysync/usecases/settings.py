@@ -10,7 +10,8 @@ from datetime import date, datetime
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from paysync.api.models import DossierIn, FirmIn, PayrollCredentialsIn
+from pydantic import BaseModel, ConfigDict, SecretStr
+
 from paysync.domain.access import Principal
 from paysync.domain.models import Dossier, Firm, PayrollCredentialsInfo, mask
 from paysync.domain.periods import Period, last_closed_period
@@ -20,6 +21,42 @@ from paysync.usecases.errors import Conflict, Forbidden, InvalidInput, NotFound
 from paysync.usecases.services import Services
 
 _RETRIES = 3  # a dossier's pending period moved while it was being edited: read again
+
+
+# -- inputs: what the caller asks to change; None is "unchanged" ----------------------------------
+class _Change(BaseModel):
+    # from_attributes: the HTTP layer converts its request bodies with ``model_validate(body)``.
+    model_config = ConfigDict(frozen=True, from_attributes=True)
+
+
+class PayrollCredentials(_Change):
+    """Silae credentials to store. The secrets stay masked in any repr or log."""
+
+    client_id: str
+    client_secret: SecretStr
+    subscription_key: SecretStr
+    secret_generated_on: date
+
+
+class FirmChange(_Change):
+    name: str | None = None  # required on creation
+    contact_emails: list[str] | None = None
+    payroll: PayrollCredentials | None = None
+    myunisoft_cabinet_token: SecretStr | None = None
+
+
+class DossierChange(_Change):
+    firm_id: str | None = None  # on creation: a firm credential's own firm by default
+    name: str | None = None  # required on creation
+    society_id: int | None = None
+    payroll_dossier_number: str | None = None
+    auto_pull: bool | None = None
+    run_day: int | None = None
+    auto_create_accounts: bool | None = None
+    contact_emails: list[str] | None = None
+    pending_period: str | None = None  # AAAA-MM; on creation, the last closed month by default
+    myunisoft_societe_token: SecretStr | None = None
+    payroll: PayrollCredentials | None = None
 
 
 def local_today(services: Services) -> date:
@@ -75,7 +112,7 @@ def _payroll(
     *,
     level: Literal["firm", "dossier"],
     owner_id: str,
-    given: PayrollCredentialsIn,
+    given: PayrollCredentials,
     field: str,
     now: datetime,
 ) -> PayrollCredentialsInfo:
@@ -110,7 +147,9 @@ def _token(
 
 
 # -- firms --------------------------------------------------------------------------------------------
-def save_firm(services: Services, principal: Principal, firm_id: str, change: FirmIn) -> tuple[Firm, bool]:
+def save_firm(
+    services: Services, principal: Principal, firm_id: str, change: FirmChange
+) -> tuple[Firm, bool]:
     """Create (operators only) or update a firm. Returns the firm and whether it was created."""
     check_firm_access(principal, firm_id)
     now = services.clock()
@@ -162,7 +201,7 @@ def _pending_period(services: Services, text: str) -> str:
     return str(period)
 
 
-def _new_dossier(services: Services, principal: Principal, dossier_id: str, change: DossierIn) -> Dossier:
+def _new_dossier(services: Services, principal: Principal, dossier_id: str, change: DossierChange) -> Dossier:
     firm_id = change.firm_id or principal.firm_id
     if firm_id is None:
         raise InvalidInput("firm_id", "Le cabinet du dossier (firm_id) est obligatoire à sa création.")
@@ -182,7 +221,7 @@ def _new_dossier(services: Services, principal: Principal, dossier_id: str, chan
     )
 
 
-def _apply(services: Services, dossier: Dossier, change: DossierIn) -> Dossier:
+def _apply(services: Services, dossier: Dossier, change: DossierChange) -> Dossier:
     """The dossier with the change's non-secret fields; secrets are written by the caller."""
     update: dict[str, object] = {"updated_at": services.clock()}
     for name in (
@@ -204,7 +243,7 @@ def _apply(services: Services, dossier: Dossier, change: DossierIn) -> Dossier:
 
 
 def save_dossier(
-    services: Services, principal: Principal, dossier_id: str, change: DossierIn
+    services: Services, principal: Principal, dossier_id: str, change: DossierChange
 ) -> tuple[Dossier, Firm | None, bool]:
     """Create or update a dossier. Returns it, its firm, and whether it was created."""
     for _attempt in range(_RETRIES):

@@ -8,10 +8,9 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 
 from paysync.api.common import DossierIdPath, caller, responses, services
-from paysync.api.models import AccountLinkIn, AccountList, AccountView, MyUnisoftAccountView
-from paysync.domain.accounts import ChartAccount
+from paysync.api.models.inputs import AccountLinkIn
+from paysync.api.models.views import AccountList, AccountView, MyUnisoftAccountView
 from paysync.usecases import account_views
-from paysync.usecases.accounts import AccountRow
 
 AccountNumberPath = Annotated[
     str,
@@ -20,51 +19,32 @@ AccountNumberPath = Annotated[
     ),
 ]
 
-
-def _account(found: ChartAccount) -> MyUnisoftAccountView:
-    return MyUnisoftAccountView(account_id=found.account_id, account_number=found.number, label=found.label)
+router = Router()  # type: ignore[no-untyped-call]
 
 
-def _row(row: AccountRow) -> AccountView:
-    return AccountView(
-        account_number=row.number,
-        payroll_label=row.payroll_label,
-        state=row.state,
-        state_label=row.state_label,
-        match=_account(row.match) if row.match else None,
-        suggestions=[_account(s) for s in row.suggestions],
-        origin=row.origin,
-        linked_at=row.linked_at,
+@router.get(
+    "/dossiers/<dossier_id>/accounts",
+    summary="The dossier's account list",
+    description="Every payroll account number met, its matching state, MyUnisoft match and suggestions.",
+    tags=["accounts"],
+    responses=responses({200: "The account list."}, extra=(409, 503)),
+)
+def list_accounts(dossier_id: DossierIdPath) -> AccountList:
+    rows = account_views.dossier_accounts(services(), caller(router), dossier_id)
+    return AccountList(dossier_id=dossier_id, accounts=[AccountView.of(row) for row in rows])
+
+
+@router.put(
+    "/dossiers/<dossier_id>/accounts/<account_number>",
+    summary="Link a payroll account number to an existing MyUnisoft account",
+    description="The fix for « Pas de correspondance — avec suggestion(s) ».",
+    tags=["accounts"],
+    responses=responses({200: "The MyUnisoft account now linked."}, body=True, extra=(409, 503)),
+)
+def link_account(
+    dossier_id: DossierIdPath, account_number: AccountNumberPath, body: Annotated[AccountLinkIn, Body()]
+) -> MyUnisoftAccountView:
+    linked = account_views.link_dossier_account(
+        services(), caller(router), dossier_id, account_number, body.account_id
     )
-
-
-def router() -> Router:
-    r = Router()  # type: ignore[no-untyped-call]
-
-    @r.get(
-        "/dossiers/<dossier_id>/accounts",
-        summary="The dossier's account list",
-        description="Every payroll account number met, its matching state, MyUnisoft match and suggestions.",
-        tags=["accounts"],
-        responses=responses({200: "The account list."}, extra=(409, 503)),
-    )
-    def list_accounts(dossier_id: DossierIdPath) -> AccountList:
-        rows = account_views.dossier_accounts(services(), caller(r), dossier_id)
-        return AccountList(dossier_id=dossier_id, accounts=[_row(row) for row in rows])
-
-    @r.put(
-        "/dossiers/<dossier_id>/accounts/<account_number>",
-        summary="Link a payroll account number to an existing MyUnisoft account",
-        description="The fix for « Pas de correspondance — avec suggestion(s) ».",
-        tags=["accounts"],
-        responses=responses({200: "The MyUnisoft account now linked."}, body=True, extra=(409, 503)),
-    )
-    def link_account(
-        dossier_id: DossierIdPath, account_number: AccountNumberPath, body: Annotated[AccountLinkIn, Body()]
-    ) -> MyUnisoftAccountView:
-        linked = account_views.link_dossier_account(
-            services(), caller(r), dossier_id, account_number, body.account_id
-        )
-        return _account(linked)
-
-    return r
+    return MyUnisoftAccountView.of(linked)

@@ -8,10 +8,11 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body
 
 from paysync.api.common import DossierIdPath, FirmIdPath, caller, responses, services
-from paysync.api.models import CandidateTestIn, CheckView, ConnectionReport
+from paysync.api.models.inputs import CandidateTestIn
+from paysync.api.models.views import ConnectionReport
 from paysync.storage.secrets import PayrollSecret
-from paysync.usecases import test_connection
-from paysync.usecases.test_connection import Candidate, Report
+from paysync.usecases import connection_check
+from paysync.usecases.connection_check import Candidate
 
 _DESCRIPTION = (
     "Each check answers `ok`, `failed` or `skipped` (its premise failed), with the diagnosis code, the French "
@@ -21,67 +22,51 @@ _DESCRIPTION = (
     "token (`ERR-INVALID-SECRET`, `ERR-API-TOKEN-NOT-FOUND`, …; a new key is activated), OD PAIE journal (`SILAE6`)."
 )
 
-
-def _report(found: Report) -> ConnectionReport:
-    return ConnectionReport(
-        ok=found.ok,
-        firm_id=found.firm_id,
-        dossier_id=found.dossier_id,
-        checks=[
-            CheckView(
-                id=c.id,
-                label=c.label,
-                status=c.status,
-                code=c.code,
-                message=c.message,
-                remedy=c.remedy,
-                details=c.details,
-            )
-            for c in found.checks
-        ],
-    )
+router = Router()  # type: ignore[no-untyped-call]
 
 
-def router() -> Router:
-    r = Router()  # type: ignore[no-untyped-call]
+@router.post(
+    "/dossiers/<dossier_id>/test-connection",
+    summary="Test a saved dossier's connection",
+    description=_DESCRIPTION,
+    tags=["connection"],
+    responses=responses({200: "The checks, in order."}),
+)
+def test_dossier(dossier_id: DossierIdPath) -> ConnectionReport:
+    report = connection_check.check_saved_dossier(services(), caller(router), dossier_id)
+    return ConnectionReport.model_validate(report)
 
-    @r.post(
-        "/dossiers/<dossier_id>/test-connection",
-        summary="Test a saved dossier's connection",
-        description=_DESCRIPTION,
-        tags=["connection"],
-        responses=responses({200: "The checks, in order."}),
-    )
-    def test_dossier(dossier_id: DossierIdPath) -> ConnectionReport:
-        return _report(test_connection.check_saved_dossier(services(), caller(r), dossier_id))
 
-    @r.post(
-        "/firms/<firm_id>/test-connection",
-        summary="Test firm credentials before saving them",
-        description=_DESCRIPTION + " What the body leaves out is taken from the saved firm.",
-        tags=["connection"],
-        responses=responses({200: "The checks, in order."}, body=True),
-    )
-    def test_candidate(
-        firm_id: FirmIdPath, body: Annotated[CandidateTestIn | None, Body()] = None
-    ) -> ConnectionReport:
-        given = body or CandidateTestIn()
-        payroll = given.payroll
-        candidate = Candidate(
-            payroll=PayrollSecret(
-                payroll.client_id,
-                payroll.client_secret.get_secret_value().strip(),
-                payroll.subscription_key.get_secret_value().strip(),
-            )
-            if payroll
-            else None,
-            secret_generated_on=payroll.secret_generated_on if payroll else None,
-            myunisoft_token=given.myunisoft_cabinet_token.get_secret_value().strip()
-            if given.myunisoft_cabinet_token
-            else None,
-            dossier_number=given.payroll_dossier_number,
-            society_id=given.society_id,
+@router.post(
+    "/firms/<firm_id>/test-connection",
+    summary="Test firm credentials before saving them",
+    description=_DESCRIPTION + " What the body leaves out is taken from the saved firm.",
+    tags=["connection"],
+    responses=responses({200: "The checks, in order."}, body=True),
+)
+def test_candidate(
+    firm_id: FirmIdPath, body: Annotated[CandidateTestIn | None, Body()] = None
+) -> ConnectionReport:
+    candidate = _candidate(body)
+    report = connection_check.check_candidate(services(), caller(router), firm_id, candidate)
+    return ConnectionReport.model_validate(report)
+
+
+def _candidate(body: CandidateTestIn | None) -> Candidate:
+    given = body or CandidateTestIn()
+    payroll = given.payroll
+    return Candidate(
+        payroll=PayrollSecret(
+            payroll.client_id,
+            payroll.client_secret.get_secret_value().strip(),
+            payroll.subscription_key.get_secret_value().strip(),
         )
-        return _report(test_connection.check_candidate(services(), caller(r), firm_id, candidate))
-
-    return r
+        if payroll
+        else None,
+        secret_generated_on=payroll.secret_generated_on if payroll else None,
+        myunisoft_token=given.myunisoft_cabinet_token.get_secret_value().strip()
+        if given.myunisoft_cabinet_token
+        else None,
+        dossier_number=given.payroll_dossier_number,
+        society_id=given.society_id,
+    )

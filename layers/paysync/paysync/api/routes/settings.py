@@ -9,79 +9,85 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body
 
 from paysync.api.common import DossierIdPath, FirmIdPath, answer, caller, responses, services
-from paysync.api.models import DossierIn, DossierList, DossierView, FirmIn, FirmView
+from paysync.api.models.inputs import DossierIn, FirmIn
+from paysync.api.models.views import DossierList, DossierView, FirmView
 from paysync.usecases import settings
+from paysync.usecases.settings import DossierChange, FirmChange
+
+router = Router()  # type: ignore[no-untyped-call]
 
 
-def router() -> Router:
-    r = Router()  # type: ignore[no-untyped-call]
+@router.put(
+    "/firms/<firm_id>",
+    summary="Create (operators) or update a firm",
+    description="Secrets (payroll credentials, cabinet token) go to Secrets Manager; the answer holds "
+    "metadata only. Fields left out keep their value.",
+    tags=["settings"],
+    responses=responses({200: "The firm, updated.", 201: "The firm, created."}, body=True),
+)
+def put_firm(firm_id: FirmIdPath, body: Annotated[FirmIn, Body()]) -> Response[FirmView]:
+    change = FirmChange.model_validate(body)
+    firm, created = settings.save_firm(services(), caller(router), firm_id, change)
+    return answer(201 if created else 200, FirmView.of(firm))
 
-    @r.put(
-        "/firms/<firm_id>",
-        summary="Create (operators) or update a firm",
-        description="Secrets (payroll credentials, cabinet token) go to Secrets Manager; the answer holds "
-        "metadata only. Fields left out keep their value.",
-        tags=["settings"],
-        responses=responses({200: "The firm, updated.", 201: "The firm, created."}, body=True),
-    )
-    def put_firm(firm_id: FirmIdPath, body: Annotated[FirmIn, Body()]) -> Response[FirmView]:
-        firm, created = settings.save_firm(services(), caller(r), firm_id, body)
-        return answer(201 if created else 200, FirmView.of(firm))
 
-    @r.get(
-        "/firms/<firm_id>",
-        summary="A firm's settings",
-        tags=["settings"],
-        responses=responses({200: "The firm."}),
-    )
-    def get_firm(firm_id: FirmIdPath) -> FirmView:
-        return FirmView.of(settings.get_firm(services(), caller(r), firm_id))
+@router.get(
+    "/firms/<firm_id>",
+    summary="A firm's settings",
+    tags=["settings"],
+    responses=responses({200: "The firm."}),
+)
+def get_firm(firm_id: FirmIdPath) -> FirmView:
+    return FirmView.of(settings.get_firm(services(), caller(router), firm_id))
 
-    @r.get(
-        "/firms/<firm_id>/dossiers",
-        summary="A firm's dossiers",
-        tags=["settings"],
-        responses=responses({200: "The firm's dossiers."}),
-    )
-    def list_dossiers(firm_id: FirmIdPath) -> DossierList:
-        firm, dossiers = settings.list_dossiers(services(), caller(r), firm_id)
-        return DossierList(firm_id=firm.firm_id, dossiers=[DossierView.of(d, firm) for d in dossiers])
 
-    @r.put(
-        "/dossiers/<dossier_id>",
-        summary="Create or update a dossier",
-        description="On creation `firm_id` (a firm credential's own firm by default) and `name` are required, "
-        "and `pending_period` defaults to the last closed month. Fields left out keep their value.",
-        tags=["settings"],
-        responses=responses(
-            {200: "The dossier, updated.", 201: "The dossier, created."}, body=True, extra=(409,)
-        ),
-    )
-    def put_dossier(dossier_id: DossierIdPath, body: Annotated[DossierIn, Body()]) -> Response[DossierView]:
-        dossier, firm, created = settings.save_dossier(services(), caller(r), dossier_id, body)
-        return answer(201 if created else 200, DossierView.of(dossier, firm))
+@router.get(
+    "/firms/<firm_id>/dossiers",
+    summary="A firm's dossiers",
+    tags=["settings"],
+    responses=responses({200: "The firm's dossiers."}),
+)
+def list_dossiers(firm_id: FirmIdPath) -> DossierList:
+    firm, dossiers = settings.list_dossiers(services(), caller(router), firm_id)
+    return DossierList(firm_id=firm.firm_id, dossiers=[DossierView.of(d, firm) for d in dossiers])
 
-    @r.get(
-        "/dossiers/<dossier_id>",
-        summary="A dossier's settings",
-        tags=["settings"],
-        responses=responses({200: "The dossier."}),
-    )
-    def get_dossier(dossier_id: DossierIdPath) -> DossierView:
-        dossier, firm = settings.dossier_with_firm(services(), caller(r), dossier_id)
-        return DossierView.of(dossier, firm)
 
-    @r.delete(
-        "/dossiers/<dossier_id>/payroll-credentials",
-        summary="Delete the dossier-level payroll credentials",
-        description="The firm's credentials apply again: the remedy of the dossier/firm conflict "
-        "(`SubscriptionKeyConflict`).",
-        tags=["settings"],
-        responses=responses({200: "The dossier, without dossier-level payroll credentials."}, extra=(409,)),
-    )
-    def delete_payroll(dossier_id: DossierIdPath) -> DossierView:
-        svc = services()
-        dossier = settings.delete_dossier_payroll(svc, caller(r), dossier_id)
-        return DossierView.of(dossier, svc.config.get_firm(dossier.firm_id))
+@router.put(
+    "/dossiers/<dossier_id>",
+    summary="Create or update a dossier",
+    description="On creation `firm_id` (a firm credential's own firm by default) and `name` are required, "
+    "and `pending_period` defaults to the last closed month. Fields left out keep their value.",
+    tags=["settings"],
+    responses=responses(
+        {200: "The dossier, updated.", 201: "The dossier, created."}, body=True, extra=(409,)
+    ),
+)
+def put_dossier(dossier_id: DossierIdPath, body: Annotated[DossierIn, Body()]) -> Response[DossierView]:
+    change = DossierChange.model_validate(body)
+    dossier, firm, created = settings.save_dossier(services(), caller(router), dossier_id, change)
+    return answer(201 if created else 200, DossierView.of(dossier, firm))
 
-    return r
+
+@router.get(
+    "/dossiers/<dossier_id>",
+    summary="A dossier's settings",
+    tags=["settings"],
+    responses=responses({200: "The dossier."}),
+)
+def get_dossier(dossier_id: DossierIdPath) -> DossierView:
+    dossier, firm = settings.dossier_with_firm(services(), caller(router), dossier_id)
+    return DossierView.of(dossier, firm)
+
+
+@router.delete(
+    "/dossiers/<dossier_id>/payroll-credentials",
+    summary="Delete the dossier-level payroll credentials",
+    description="The firm's credentials apply again: the remedy of the dossier/firm conflict "
+    "(`SubscriptionKeyConflict`).",
+    tags=["settings"],
+    responses=responses({200: "The dossier, without dossier-level payroll credentials."}, extra=(409,)),
+)
+def delete_payroll(dossier_id: DossierIdPath) -> DossierView:
+    svc = services()
+    dossier = settings.delete_dossier_payroll(svc, caller(router), dossier_id)
+    return DossierView.of(dossier, svc.config.get_firm(dossier.firm_id))

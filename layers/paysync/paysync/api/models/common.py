@@ -1,0 +1,41 @@
+"""What requests and answers share: the patterns (the error mapping says each one in French), the two
+base models, and the one error body."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+
+ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
+RUN_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
+KEY_ID_PATTERN = r"^[0-9a-f]{16}$"
+PERIOD_PATTERN = r"^2[0-9]{3}-(0[1-9]|1[0-2])$"
+EMAIL_PATTERN = r"^[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]{1,63}(\.[A-Za-z0-9-]{1,63})*\.[A-Za-z]{2,24}$"
+PRINTABLE_PATTERN = r"^[^\x00-\x1F\x7F]*$"  # no control characters (they end up in emails and journals)
+VISIBLE_ASCII_PATTERN = r"^[!-~]+$"  # what may travel in an HTTP header: no blank, no accent
+DOSSIER_NUMBER_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,49}$"  # sent in Silae's ``dossiers`` header
+VISIBLE_ASCII_MESSAGE = "uniquement des caractères ASCII visibles (ni espace, ni accent)"
+
+
+class InputModel(BaseModel):
+    """A request body: unknown fields refused."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class ViewModel(BaseModel):
+    """An answer: read from a domain object's attributes of the same names (``model_validate(obj)``)."""
+
+    model_config = ConfigDict(extra="forbid", from_attributes=True)
+
+
+class ErrorDetail(ViewModel):
+    field: str
+    message: str
+
+
+class ErrorBody(ViewModel):
+    """Every error answer: a stable code, a French message, and the fields at fault."""
+
+    code: str
+    message: str
+    details: list[ErrorDetail] = []
