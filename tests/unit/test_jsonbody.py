@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from paysync.myunisoft.jsonbody import RAW_MIN_LENGTH, JsonBody
+from paysync.vendor_http.jsonbody import RAW_MIN_LENGTH, JsonBody
 
 BIG = base64.b64encode(bytes(range(256)) * (RAW_MIN_LENGTH // 128)).decode("ascii")
 

@@ -9,7 +9,8 @@ import time
 import pytest
 
 from paysync.myunisoft import ratelimit
-from paysync.myunisoft.ratelimit import RatePacer, clear_pacers, pacer_for, resolve_reset, token_digest
+from paysync.myunisoft.ratelimit import RatePacer, clear_pacers, pacer_for, token_digest
+from paysync.vendor_http.headers import resolve_reset
 
 T0 = 1_700_000_000.0  # a realistic epoch, so that seconds and milliseconds are told apart
 

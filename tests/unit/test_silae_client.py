@@ -20,15 +20,8 @@ from paysync.config import SilaeSettings
 from paysync.domain.payroll import Direction, PayrollGroup, PayrollLine
 from paysync.domain.periods import Period
 from paysync.errors import TransientError
-from paysync.silae.client import (
-    MAX_RETRY_AFTER_SECONDS,
-    CachedToken,
-    SilaeClient,
-    SilaeCredentials,
-    TokenCache,
-    default_token_cache,
-    parse_expiration_warning,
-)
+from paysync.silae.auth import CachedToken, SilaeCredentials, TokenCache, default_token_cache
+from paysync.silae.client import SilaeClient, parse_expiration_warning
 from paysync.silae.errors import (
     SilaeApiError,
     SilaeAuthenticationError,
@@ -39,6 +32,7 @@ from paysync.silae.errors import (
     SilaeSubscriptionKeyError,
     SilaeTransientError,
 )
+from paysync.vendor_http.retry import MAX_RETRY_AFTER_SECONDS
 
 PARIS_OFFSET_SUMMER = timedelta(hours=2)
 CLIENT_ID = "client-cabinet-1"

@@ -98,7 +98,7 @@ def reset_container_state() -> None:
     Silae tokens and MyUnisoft pacers. Local stacks, tests and benchmarks call it to start afresh."""
     from paysync.config import get_settings
     from paysync.myunisoft.ratelimit import clear_pacers
-    from paysync.silae.client import default_token_cache
+    from paysync.silae.auth import default_token_cache
     from paysync.storage.aws import reset_clients
 
     get_settings.cache_clear()
