@@ -3,6 +3,7 @@ errors, retries of transient failures. Over the fake on 127.0.0.1 and hand-made 
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import socket
 
@@ -235,3 +236,59 @@ def test_an_html_gateway_error_is_transient() -> None:
 
     assert mock_client(answer).list_diaries() == []
     assert len(calls) == 2
+
+
+# -- what the server asks before the next attempt --------------------------------------------------------
+NOW = dt.datetime(2025, 3, 14, 9, 0, 0, tzinfo=dt.UTC).timestamp()
+MAINTENANCE = {"error": {"code": "ERR-API-UNDER-MAINTENANCE", "message": "m", "details": ""}}
+
+
+def scripted_client(*answers: httpx.Response, sleeps: list[float]) -> MyUnisoftClient:
+    script = iter(answers)
+    return MyUnisoftClient(
+        MyUnisoftAccess("t", "s", None),
+        MyUnisoftSettings(api_url="https://api.test/api/v1", backoff_seconds=0.5),
+        http=httpx.Client(transport=httpx.MockTransport(lambda request: next(script))),
+        pacer=RatePacer(100, 1),
+        sleep=sleeps.append,
+        clock=lambda: NOW,
+    )
+
+
+@pytest.mark.parametrize(
+    ("retry_after", "expected_sleeps"),
+    [("3", [3.0]), ("Fri, 14 Mar 2025 09:00:03 GMT", [3.0]), ("0", [])],
+    ids=["seconds", "http-date", "now"],
+)
+def test_retry_after_is_honoured_in_seconds_or_as_an_http_date(
+    retry_after: str, expected_sleeps: list[float]
+) -> None:
+    sleeps: list[float] = []
+    client = scripted_client(
+        httpx.Response(503, json=MAINTENANCE, headers={"Retry-After": retry_after}),
+        httpx.Response(200, json=[]),
+        sleeps=sleeps,
+    )
+    assert client.list_diaries() == []
+    assert client.calls == 2
+    assert sleeps == expected_sleeps
+
+
+def test_a_retry_after_too_long_to_wait_is_raised_at_once() -> None:
+    sleeps: list[float] = []
+    client = scripted_client(
+        httpx.Response(503, json=MAINTENANCE, headers={"Retry-After": "120"}), sleeps=sleeps
+    )
+    with pytest.raises(MyUnisoftTransientError) as caught:
+        client.list_diaries()
+    assert (caught.value.code, caught.value.retry_after) == ("ERR-API-UNDER-MAINTENANCE", 120.0)
+    assert client.calls == 1  # the queue's redelivery waits, not a running Lambda
+    assert sleeps == []
+
+
+def test_a_408_is_transient() -> None:
+    sleeps: list[float] = []
+    client = scripted_client(httpx.Response(408), httpx.Response(200, json=[]), sleeps=sleeps)
+    assert client.list_diaries() == []
+    assert client.calls == 2
+    assert sleeps == [0.5]

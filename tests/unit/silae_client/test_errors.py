@@ -233,6 +233,42 @@ def test_unreadable_success_body_is_a_response_error(fake: FakeSilae, make_clien
         make_client().fetch_entries("D002", MAY)
 
 
+def test_backoff_is_capped_as_for_every_vendor(
+    fake: FakeSilae, make_client: MakeClient, sleeps: Sleeps
+) -> None:
+    fake.faults.add(Fault("gateway", times=None, status=502, path_contains="/payroll/"))
+    with pytest.raises(SilaeTransientError):
+        make_client(max_attempts=4, backoff_seconds=20).list_dossier_numbers()
+    assert sleeps == [20, 30, 30]  # no longer 20, 40, 80
+
+
+def test_rate_limit_retry_after_as_an_http_date() -> None:
+    now = datetime(2025, 3, 14, 9, 0, 0, tzinfo=UTC).timestamp()
+    answers = iter(
+        [
+            httpx.Response(429, headers={"Retry-After": "Fri, 14 Mar 2025 09:00:05 GMT"}, text="slow down"),
+            httpx.Response(200, json={"listeNumerosDossiers": ["D001"]}),
+        ]
+    )
+
+    def transport(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/token"):
+            return httpx.Response(200, json={"access_token": "tok", "expires_in": 3600})
+        return next(answers)
+
+    sleeps = Sleeps()
+    client = SilaeClient(
+        SilaeCredentials("c", SECRET, KEY),
+        SilaeSettings(),
+        http=httpx.Client(transport=httpx.MockTransport(transport)),
+        token_cache=TokenCache(),
+        sleep=sleeps,
+        clock=lambda: now,
+    )
+    assert client.list_dossier_numbers() == ["D001"]
+    assert sleeps == [5.0]
+
+
 # -- secrets ------------------------------------------------------------------------------------------
 
 
