@@ -9,7 +9,7 @@ import time
 import pytest
 
 from paysync.myunisoft import ratelimit
-from paysync.myunisoft.ratelimit import RatePacer, clear_pacers, pacer_for, resolve_reset, token_digest
+from paysync.myunisoft.ratelimit import RatePacer, clear_pacers, pacer_for, token_digest
 
 T0 = 1_700_000_000.0  # a realistic epoch, so that seconds and milliseconds are told apart
 
@@ -179,19 +179,6 @@ def test_threads_sharing_a_pacer_never_exceed_the_limit() -> None:
     assert stamps[-1] - started >= 3 * window - 0.01
     for i in range(len(stamps) - limit):
         assert stamps[i + limit] - stamps[i] >= window - 0.01
-
-
-@pytest.mark.parametrize(
-    ("value", "now", "expected"),
-    [
-        (1596442585.866154, 1596442580.0, 1596442585.866154),
-        (1596442585866.0, 1596442580.0, 1596442585.866),
-        (3.0, 1596442580.0, 1596442583.0),
-        (12.0, 10.0, 12.0),  # a small fake clock: the absolute reading wins the tie
-    ],
-)
-def test_resolve_reset(value: float, now: float, expected: float) -> None:
-    assert resolve_reset(value, now) == pytest.approx(expected)
 
 
 def test_registry_shares_one_pacer_per_token_keyed_by_its_digest() -> None:

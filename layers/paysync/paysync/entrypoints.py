@@ -97,7 +97,7 @@ def reset_container_state() -> None:
     """Forget what a Lambda container keeps between invocations: settings, services, AWS clients,
     Silae tokens and MyUnisoft pacers. Local stacks, tests and benchmarks call it to start afresh."""
     from paysync.myunisoft.ratelimit import clear_pacers
-    from paysync.silae.client import default_token_cache
+    from paysync.silae.auth import default_token_cache
     from paysync.storage.aws import reset_clients
 
     get_settings.cache_clear()

@@ -6,7 +6,12 @@ from paysync.errors import PaysyncError, TransientError
 
 
 class MyUnisoftError(PaysyncError):
-    """A MyUnisoft error response. Automate on ``code``, never on ``message``."""
+    """A MyUnisoft error response. Automate on ``code``, never on ``message``.
+
+    ``retry_after``, on a transient error: what the server asked to wait before the next attempt
+    (``Retry-After``), 0 when the client's pacer already holds every call until
+    ``X-Rate-Limit-Reset``, None when it said nothing (the client backs off).
+    """
 
     def __init__(
         self,
@@ -15,16 +20,18 @@ class MyUnisoftError(PaysyncError):
         *,
         status: int | None = None,
         request_id: str | None = None,
+        retry_after: float | None = None,
     ) -> None:
         super().__init__(f"{code}: {message}" + (f" (request-id {request_id})" if request_id else ""))
         self.code = code
         self.message = message
         self.status = status
         self.request_id = request_id
+        self.retry_after = retry_after
 
 
 class MyUnisoftTransientError(MyUnisoftError, TransientError):
-    """Network failure, timeout, 5xx, 429 ``ERR-TOO-MANY-REQUEST``, maintenance: retry later."""
+    """Network failure, timeout, 408, 5xx, 429 ``ERR-TOO-MANY-REQUEST``, maintenance: retry later."""
 
 
 class MyUnisoftAmbiguousWriteError(MyUnisoftTransientError):

@@ -5,10 +5,10 @@ the window. It also obeys the server: after a 429, or when ``X-Rate-Limit-Remain
 every caller is held until ``X-Rate-Limit-Reset``.
 
 The docs only say that ``X-Rate-Limit-Reset`` is a "timestamp"; the Postman examples show epoch
-seconds with a fraction (``1596442585.866154``). ``resolve_reset`` also accepts epoch milliseconds
-and, for robustness, a small number of seconds from now: of the three readings, the one nearest to
-the local clock wins. A hold is capped (``max_hold_seconds``) so that a skewed clock or a strange
-header can never stall a Lambda for minutes.
+seconds with a fraction (``1596442585.866154``). ``paysync.vendor_http.headers.resolve_reset`` also
+accepts epoch milliseconds and, for robustness, a small number of seconds from now: of the three
+readings, the one nearest to the local clock wins. A hold is capped (``max_hold_seconds``) so
+that a skewed clock or a strange header can never stall a Lambda for minutes.
 
 Pacers are shared per token inside a process through ``pacer_for``, keyed by a SHA-256 digest of
 the token: the token itself is never kept as a key, logged or shown.
@@ -23,20 +23,12 @@ import time
 from collections import deque
 from collections.abc import Callable
 
+from paysync.vendor_http.headers import resolve_reset
+
 Clock = Callable[[], float]
 Sleep = Callable[[float], None]
 
-__all__ = ["RatePacer", "clear_pacers", "pacer_for", "resolve_reset", "token_digest"]
-
-
-def resolve_reset(value: float, now: float) -> float:
-    """An absolute epoch-seconds instant for an ``X-Rate-Limit-Reset`` value.
-
-    Candidates: epoch seconds (``value``), epoch milliseconds (``value / 1000``) and seconds from
-    now (``now + value``); the nearest to ``now`` wins, epoch seconds on a tie.
-    """
-    candidates = (value, value / 1000.0, now + value)
-    return min(candidates, key=lambda instant: abs(instant - now))
+__all__ = ["RatePacer", "clear_pacers", "pacer_for", "token_digest"]
 
 
 class RatePacer:

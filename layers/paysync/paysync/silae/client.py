@@ -1,28 +1,22 @@
 """HTTP client of the Silae Paie REST API.
 
-OAuth2 client credentials against Silae's Azure AD B2C, then JSON POSTs through Azure API
-Management (``Ocp-Apim-Subscription-Key``). Tokens are cached per Client ID for the life of the
-Lambda container; transient failures are retried here with exponential backoff and then raised
-as typed errors (``paysync.silae.errors``). No secret, key or token ever reaches a message or a log.
+JSON POSTs through Azure API Management (``Ocp-Apim-Subscription-Key``) with a bearer token from
+``paysync.silae.auth`` (OAuth2, cached per Client ID for the life of the Lambda container).
+Transient failures are retried by the shared policy (``paysync.vendor_http.retry``), then raised as
+typed errors (``paysync.silae.errors``). What is Silae's own stays here: a refused token is
+refreshed once, API Management's refusals of the clé de configuration are told apart from token
+refusals, and the key expiry warning headers are read. No secret, key or token ever reaches a
+message or a log.
 """
 
 from __future__ import annotations
 
 import functools
-import hashlib
-import hmac
 import logging
-import math
 import re
-import secrets
-import threading
-import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime
-from email.utils import parsedate_to_datetime
-from types import TracebackType
-from typing import Any, Final, TypeVar
+from typing import Any, Final, TypeVar, Unpack
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -30,6 +24,7 @@ import httpx
 from paysync.config import SilaeSettings
 from paysync.domain.payroll import PayrollFile, PayrollGroup
 from paysync.domain.periods import Period
+from paysync.silae.auth import CachedToken, SilaeAuth, SilaeCredentials, TokenCache, default_token_cache
 from paysync.silae.errors import (
     SilaeApiError,
     SilaeAuthenticationError,
@@ -48,6 +43,10 @@ from paysync.silae.models import (
     parse_files,
     parse_groups,
 )
+from paysync.vendor_http.client import ClientOptions, VendorClient
+from paysync.vendor_http.headers import retry_after
+from paysync.vendor_http.jsonbody import decode_json, json_or_none
+from paysync.vendor_http.retry import is_transient_status
 
 logger = logging.getLogger(__name__)
 
@@ -65,92 +64,7 @@ SECONDARY_EXPIRY_HEADER: Final = "X-SecondaryKeyExpirationWarning"
 SUBSCRIPTION_KEY_INVALID: Final = "SubscriptionKeyInvalid"
 SUBSCRIPTION_KEY_NOT_FOUND: Final = "SubscriptionKeyNotFound"
 
-# A token is reused until this long before it expires, so it cannot lapse mid-request.
-TOKEN_MARGIN_SECONDS: Final = 60.0
-# Documented token lifetime, used only when the token response says nothing usable.
-DEFAULT_TOKEN_LIFETIME_SECONDS: Final = 3600.0
-# A Retry-After longer than this is not slept through inside a Lambda: the error is raised with it.
-MAX_RETRY_AFTER_SECONDS: Final = 60.0
-
 _T = TypeVar("_T")
-
-
-# -- credentials and token cache --------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SilaeCredentials:
-    """What a firm holds: Client ID and Client secret (API portal) and the clé de configuration."""
-
-    client_id: str
-    client_secret: str = field(repr=False)
-    subscription_key: str = field(repr=False)
-
-
-# Keyed hashes: a cache entry can tell a changed secret without keeping the secret itself.
-_FINGERPRINT_KEY: Final = secrets.token_bytes(32)
-
-
-def _fingerprint(*parts: str) -> str:
-    return hmac.new(_FINGERPRINT_KEY, "\0".join(parts).encode("utf-8"), hashlib.sha256).hexdigest()
-
-
-@dataclass(frozen=True)
-class CachedToken:
-    access_token: str = field(repr=False)
-    expires_at: float  # epoch seconds, on the client's clock
-    fingerprint: str = field(repr=False)  # keyed hash of (auth URL, scope, Client secret)
-
-
-class TokenCache:
-    """Thread-safe access tokens keyed by Client ID, reused until ``margin_seconds`` before expiry."""
-
-    def __init__(self, margin_seconds: float = TOKEN_MARGIN_SECONDS) -> None:
-        self.margin_seconds = margin_seconds
-        self._lock = threading.Lock()
-        self._entries: dict[str, CachedToken] = {}
-        self._fetch_locks: dict[str, threading.Lock] = {}
-
-    def get(self, client_id: str, fingerprint: str, now: float) -> str | None:
-        """The cached token if it was issued for these credentials and is not about to expire."""
-        with self._lock:
-            entry = self._entries.get(client_id)
-        if entry is None or not hmac.compare_digest(entry.fingerprint, fingerprint):
-            return None
-        if now >= entry.expires_at - self.margin_seconds:
-            return None
-        return entry.access_token
-
-    def put(self, client_id: str, token: CachedToken) -> None:
-        with self._lock:
-            self._entries[client_id] = token
-
-    def invalidate(self, client_id: str, access_token: str | None = None) -> None:
-        """Forget the Client ID's token; with ``access_token``, only if it is still that one
-        (another thread may already have replaced it)."""
-        with self._lock:
-            entry = self._entries.get(client_id)
-            if entry is None:
-                return
-            if access_token is None or hmac.compare_digest(entry.access_token, access_token):
-                del self._entries[client_id]
-
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
-
-    def fetch_lock(self, client_id: str) -> threading.Lock:
-        """Serialises token fetches per Client ID so concurrent callers share one fetch."""
-        with self._lock:
-            return self._fetch_locks.setdefault(client_id, threading.Lock())
-
-    def __contains__(self, client_id: object) -> bool:
-        with self._lock:
-            return client_id in self._entries
-
-
-# One per Lambda container: a warm container fetches a token once per Client ID.
-default_token_cache = TokenCache()
 
 
 # -- expiration warning headers ---------------------------------------------------------------------
@@ -192,13 +106,6 @@ class _TokenRejectedError(Exception):
         self.error = error
 
 
-def _json_or_none(response: httpx.Response) -> Any:
-    try:
-        return response.json()
-    except ValueError:
-        return None
-
-
 def _is_api_errors(payload: Any) -> bool:
     return isinstance(payload, Mapping) and isinstance(payload.get("errors"), list)
 
@@ -225,21 +132,7 @@ def _subscription_key_reason(payload: Any, text: str) -> str | None:
     return None
 
 
-def _retry_after(response: httpx.Response, now: float) -> float | None:
-    value = response.headers.get("Retry-After")
-    if not value:
-        return None
-    try:
-        seconds = float(value)
-    except ValueError:
-        try:
-            seconds = parsedate_to_datetime(value).timestamp() - now
-        except (TypeError, ValueError, IndexError):
-            return None
-    return max(seconds, 0.0) if math.isfinite(seconds) else None
-
-
-class SilaeClient:
+class SilaeClient(VendorClient):
     """One firm's access to Silae: a Client ID / Client secret / clé de configuration triple."""
 
     def __init__(
@@ -247,23 +140,15 @@ class SilaeClient:
         credentials: SilaeCredentials,
         settings: SilaeSettings,
         *,
-        http: httpx.Client | None = None,
-        token_cache: TokenCache | None = None,
-        sleep: Callable[[float], None] = time.sleep,
-        clock: Callable[[], float] = time.time,
+        token_cache: TokenCache = default_token_cache,
+        **options: Unpack[ClientOptions],
     ) -> None:
+        super().__init__(
+            settings, secrets=(credentials.client_secret, credentials.subscription_key), **options
+        )
         self._credentials = credentials
-        self._settings = settings
-        self._timeout = httpx.Timeout(settings.timeout_seconds)
-        self._owns_http = http is None
-        self._http = http if http is not None else httpx.Client(timeout=self._timeout)
-        self._cache = token_cache if token_cache is not None else default_token_cache
-        self._sleep = sleep
-        self._clock = clock
+        self._auth = SilaeAuth(credentials, settings, token_cache)
         self._api_url = settings.api_url.rstrip("/")
-        self._fingerprint = _fingerprint(settings.auth_url, settings.scope, credentials.client_secret)
-        self._calls_lock = threading.Lock()
-        self.calls = 0
         self.key_expiry: datetime | None = None
         self.secondary_key_expiry: datetime | None = None
 
@@ -289,21 +174,6 @@ class SilaeClient:
         dossier = self._dossier(dossier_number)
         return parse_files(self._post(FILES_PATH, files_request(dossier, period), (dossier,)))
 
-    def close(self) -> None:
-        if self._owns_http:
-            self._http.close()
-
-    def __enter__(self) -> SilaeClient:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
-
     # -- plumbing -------------------------------------------------------------------------------
     @staticmethod
     def _dossier(dossier_number: str) -> str:
@@ -312,18 +182,9 @@ class SilaeClient:
             raise ValueError("dossier number is empty")
         return dossier
 
-    def _redact(self, text: str) -> str:
-        """Servers may echo what they were sent: never let a secret through into a message."""
-        for secret in (self._credentials.client_secret, self._credentials.subscription_key):
-            if secret:
-                text = text.replace(secret, "***")
-        return text
-
-    def _send(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
-        with self._calls_lock:
-            self.calls += 1
+    def _call(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
         try:
-            return self._http.request(method, url, timeout=self._timeout, **kwargs)
+            return self._send(method, url, **kwargs)
         except httpx.TimeoutException as exc:
             raise SilaeTransientError(f"Silae did not answer in time ({type(exc).__name__})") from None
         except httpx.TransportError as exc:
@@ -332,94 +193,37 @@ class SilaeClient:
             raise SilaeTransientError(message) from None
 
     def _with_retries(self, what: str, attempt_once: Callable[[], _T]) -> _T:
-        attempts = self._settings.max_attempts
-        for attempt in range(1, attempts + 1):
-            try:
-                return attempt_once()
-            except SilaeTransientError as exc:
-                if attempt >= attempts:
-                    raise
-                delay = self._settings.backoff_seconds * 2 ** (attempt - 1)
-                if isinstance(exc, SilaeRateLimitError) and exc.retry_after is not None:
-                    if exc.retry_after > MAX_RETRY_AFTER_SECONDS:
-                        raise  # the caller (SQS redelivery) waits better than a running Lambda
-                    delay = exc.retry_after
+        def wait(failure: SilaeTransientError, attempt: int) -> float | None:
+            server_wait = failure.retry_after if isinstance(failure, SilaeRateLimitError) else None
+            delay = self._retry.wait(attempt, server_wait)
+            if delay is not None:
                 logger.warning(
                     "Silae %s failed, retrying (attempt %d of %d) in %.2fs: %s",
                     what,
                     attempt,
-                    attempts,
+                    self._retry.attempts,
                     delay,
-                    exc,
+                    failure,
                 )
-                self._sleep(delay)
-        raise AssertionError("unreachable")  # pragma: no cover
+            return delay
+
+        return self._retry.run(
+            lambda _attempt: attempt_once(), retryable=SilaeTransientError, wait=wait, sleep=self._sleep
+        )
 
     # -- token ----------------------------------------------------------------------------------
     def _access_token(self) -> str:
-        client_id = self._credentials.client_id
-        token = self._cache.get(client_id, self._fingerprint, self._clock())
-        if token is not None:
-            return token
-        with self._cache.fetch_lock(client_id):
-            token = self._cache.get(client_id, self._fingerprint, self._clock())
-            if token is not None:
-                return token
-            fresh = self._with_retries("token request", self._fetch_token_once)
-            self._cache.put(client_id, fresh)
-            return fresh.access_token
+        fetch = functools.partial(self._with_retries, "token request", self._fetch_token_once)
+        return self._auth.access_token(self._clock, fetch)
 
     def _fetch_token_once(self) -> CachedToken:
         issued_at = self._clock()
-        response = self._send(
-            "POST",
-            self._settings.auth_url,
-            data={
-                "grant_type": "client_credentials",
-                "client_id": self._credentials.client_id,
-                "client_secret": self._credentials.client_secret,
-                "scope": self._settings.scope,
-            },
-            headers={"Accept": "application/json"},
+        response = self._call(
+            "POST", self._auth.auth_url, data=self._auth.token_form(), headers={"Accept": "application/json"}
         )
-        status = response.status_code
-        payload = _json_or_none(response)
-        if status == 429:
-            raise SilaeRateLimitError(
-                "Silae token endpoint is rate limiting (HTTP 429)",
-                retry_after=_retry_after(response, self._clock()),
-            )
-        if status == 408 or status >= 500:
-            raise SilaeTransientError(f"Silae token endpoint failed (HTTP {status})", status=status)
-        if status != 200:
-            error = payload.get("error") if isinstance(payload, Mapping) else None
-            description = payload.get("error_description") if isinstance(payload, Mapping) else None
-            message = f"Silae refused the Client ID {self._credentials.client_id!r} and its Client secret"
-            message += f" (HTTP {status}"
-            message += f", {error}" if error else ""
-            message += f": {str(description)[:300]})" if description else ")"
-            raise SilaeAuthenticationError(
-                self._redact(message), status=status, error=str(error) if error else None
-            )
-        if not isinstance(payload, Mapping) or not isinstance(payload.get("access_token"), str):
-            raise SilaeResponseError("Silae token endpoint answered without an access_token", status=status)
-        return CachedToken(
-            access_token=payload["access_token"],
-            expires_at=self._token_expiry(payload, issued_at),
-            fingerprint=self._fingerprint,
+        return self._auth.read_token_answer(
+            response, issued_at=issued_at, now=self._clock(), redact=self._redact
         )
-
-    @staticmethod
-    def _token_expiry(payload: Mapping[str, Any], issued_at: float) -> float:
-        # expires_in is relative, hence immune to clock skew with Silae; expires_on is the fallback.
-        try:
-            return issued_at + float(payload["expires_in"])
-        except (KeyError, TypeError, ValueError):
-            pass
-        try:
-            return float(payload["expires_on"])
-        except (KeyError, TypeError, ValueError):
-            return issued_at + DEFAULT_TOKEN_LIFETIME_SECONDS
 
     # -- API calls ------------------------------------------------------------------------------
     def _post(self, path: str, body: Mapping[str, Any] | None, dossiers: Sequence[str] | None) -> Any:
@@ -431,7 +235,7 @@ class SilaeClient:
                 attempt = functools.partial(self._post_once, url, body, dossiers, token)
                 return self._with_retries(path, attempt)
             except _TokenRejectedError as rejected:
-                self._cache.invalidate(self._credentials.client_id, token)
+                self._auth.invalidate(token)
                 if refreshed:
                     if rejected.error is not None:
                         raise rejected.error from None
@@ -454,18 +258,14 @@ class SilaeClient:
         if dossiers is not None:
             headers[DOSSIERS_HEADER] = ",".join(dossiers)
         if body is None:
-            response = self._send("POST", url, headers=headers)
+            response = self._call("POST", url, headers=headers)
         else:
-            response = self._send("POST", url, headers=headers, json=dict(body))
+            response = self._call("POST", url, headers=headers, json=dict(body))
         self._record_expiry(response)
-        if 200 <= response.status_code < 300:
-            try:
-                return response.json()
-            except ValueError:
-                raise SilaeResponseError(
-                    f"Silae answered HTTP {response.status_code} with a body that is not JSON",
-                    status=response.status_code,
-                ) from None
+        status = response.status_code
+        if 200 <= status < 300:
+            not_json = f"Silae answered HTTP {status} with a body that is not JSON"
+            return decode_json(response, lambda: SilaeResponseError(not_json, status=status))
         raise self._api_error(response)
 
     def _record_expiry(self, response: httpx.Response) -> None:
@@ -483,7 +283,7 @@ class SilaeClient:
 
     def _api_error(self, response: httpx.Response) -> Exception:
         status = response.status_code
-        payload = _json_or_none(response)
+        payload = json_or_none(response)
         text = self._redact(response.text[:1000])
         if status == 401:
             reason = _subscription_key_reason(payload, text)
@@ -504,11 +304,11 @@ class SilaeClient:
         if status == 429:
             return SilaeRateLimitError(
                 f"Silae API is rate limiting (HTTP 429): {text[:200]}",
-                retry_after=_retry_after(response, self._clock()),
+                retry_after=retry_after(response.headers, self._clock()),
             )
         if _is_api_errors(payload):
             return self._from_api_errors(status, payload)
-        if status == 408 or status >= 500:
+        if is_transient_status(status):
             return SilaeTransientError(f"Silae API failed (HTTP {status}): {text[:200]}", status=status)
         return SilaeApiError(f"Silae API answered HTTP {status}: {text[:300]}", status=status)
 
@@ -530,6 +330,8 @@ class SilaeClient:
         return kind(message, status=status, errors=items, recoverable=recoverable, source=source)
 
 
+# SilaeCredentials and TokenCache are defined with the OAuth2 they serve, and exported here with
+# the client they build.
 __all__ = [
     "DOSSIERS_HEADER",
     "ENTRIES_PATH",
@@ -538,10 +340,8 @@ __all__ = [
     "PRIMARY_EXPIRY_HEADER",
     "SECONDARY_EXPIRY_HEADER",
     "SUBSCRIPTION_KEY_HEADER",
-    "CachedToken",
     "SilaeClient",
     "SilaeCredentials",
     "TokenCache",
-    "default_token_cache",
     "parse_expiration_warning",
 ]

@@ -1,0 +1,117 @@
+"""Writes are never blindly repeated: a lost answer is resolved by looking the entry up, an
+attachment's is raised. Over the fake on 127.0.0.1."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from local.fakes.myunisoft import FakeMyUnisoft
+from local.fakes.server import Fault
+from paysync.myunisoft.errors import (
+    MyUnisoftAmbiguousWriteError,
+    MyUnisoftTransientError,
+)
+from tests.unit.myunisoft_client.support import (
+    SOCIETY,
+    Harness,
+    books,
+    entry,
+)
+
+
+# -- writes are never blindly repeated --------------------------------------------------------------------
+class LoseFirstAnswer(httpx.BaseTransport):
+    """The request reaches the server and is applied; its answer never comes back."""
+
+    def __init__(self, path: str) -> None:
+        self._inner = httpx.HTTPTransport()
+        self._path = path
+        self.lost = 0
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        response = self._inner.handle_request(request)
+        if request.method == "POST" and request.url.path.endswith(self._path) and not self.lost:
+            response.read()
+            response.close()
+            self.lost += 1
+            raise httpx.ReadTimeout("answer lost", request=request)
+        return response
+
+    def close(self) -> None:
+        self._inner.close()
+
+
+def test_a_lost_answer_is_resolved_by_looking_the_entry_up(harness: Harness, fake: FakeMyUnisoft) -> None:
+    ids = books(fake)
+    transport = LoseFirstAnswer("/entry")
+    client = harness.client(transport=transport)
+    created = client.create_entry(entry(ids))
+    assert transport.lost == 1
+    assert created.recovered
+    [stored] = fake.entries(SOCIETY)
+    assert created.entry_id == stored["entry_id"]
+    assert [r.url.path for r in harness.sent] == ["/api/v1/entry", "/api/v1/entry/id"]
+
+
+def test_an_entry_not_applied_is_posted_again_once(harness: Harness, fake: FakeMyUnisoft) -> None:
+    ids = books(fake)
+    fake.faults.add(Fault("reset", times=1, path_contains="/api/v1/entry"))
+    client = harness.client()
+    created = client.create_entry(entry(ids))
+    assert not created.recovered
+    assert len(fake.entries(SOCIETY)) == 1
+    assert [r.url.path for r in harness.sent] == ["/api/v1/entry", "/api/v1/entry/id", "/api/v1/entry"]
+    assert harness.sleeps == [0.5]
+
+
+def test_a_5xx_on_create_is_checked_before_posting_again(harness: Harness, fake: FakeMyUnisoft) -> None:
+    ids = books(fake)
+    fake.faults.add(Fault("status", times=1, status=500, path_contains="/api/v1/entry"))
+    created = harness.client().create_entry(entry(ids))
+    assert len(fake.entries(SOCIETY)) == 1
+    assert created.entry_id == fake.entries(SOCIETY)[0]["entry_id"]
+
+
+def test_a_rate_limited_create_is_simply_retried(harness: Harness, fake: FakeMyUnisoft) -> None:
+    ids = books(fake)
+    fake.faults.add(Fault("rate_limit", times=1, seconds=1, path_contains="/api/v1/entry"))
+    client = harness.client()
+    client.create_entry(entry(ids))
+    assert [r.url.path for r in harness.sent] == ["/api/v1/entry", "/api/v1/entry"]  # no look-up needed
+    assert len(fake.entries(SOCIETY)) == 1
+
+
+def test_without_a_partner_id_a_lost_answer_is_raised(harness: Harness, fake: FakeMyUnisoft) -> None:
+    ids = books(fake)
+    client = harness.client(transport=LoseFirstAnswer("/entry"))
+    with pytest.raises(MyUnisoftAmbiguousWriteError) as caught:
+        client.create_entry(entry(ids, partner_id=None))
+    assert isinstance(caught.value, MyUnisoftTransientError)
+    assert client.calls == 1
+    assert len(fake.entries(SOCIETY)) == 1  # it was applied: the caller must not blindly repost
+
+
+def test_posting_an_existing_partner_id_returns_the_existing_entry(
+    harness: Harness, fake: FakeMyUnisoft
+) -> None:
+    ids = books(fake)
+    client = harness.client()
+    first = client.create_entry(entry(ids))
+    second = client.create_entry(entry(ids))
+    assert second.entry_id == first.entry_id
+    assert second.recovered
+    assert len(fake.entries(SOCIETY)) == 1
+
+
+def test_a_lost_attachment_answer_is_not_repeated(harness: Harness, fake: FakeMyUnisoft) -> None:
+    ids = books(fake)
+    entry_id = harness.client().create_entry(entry(ids)).entry_id
+    fake.faults.add(Fault("status", times=1, status=502, path_contains="/document"))
+    client = harness.client()
+    with pytest.raises(MyUnisoftAmbiguousWriteError) as caught:
+        client.attach_document(entry_id, "a.pdf", b"%PDF")
+    assert (caught.value.code, caught.value.status, client.calls) == ("ERR-HTTP", 502, 1)
+    fake.faults.add(Fault("maintenance", times=1, path_contains="/document"))
+    client.attach_document(entry_id, "a.pdf", b"%PDF")  # refused at the gateway: safe to repeat
+    assert client.calls == 3
