@@ -212,7 +212,7 @@ class LocalApi:
 
     # -- functions ---------------------------------------------------------------------------------
     def _invoke(self, function: str, module: str, attribute: str, event: dict[str, Any]) -> Any:
-        from local.lambda_runner import fake_context
+        from local.lambda_runtime import fake_context
 
         lock = self._locks.setdefault(function, threading.Lock())
         with lock:
@@ -442,7 +442,7 @@ def worker_loop(queue_url: str, stop: threading.Event, every_seconds: float = 1.
     import logging
 
     from functions.sync_worker import app as worker
-    from local.lambda_runner import drain
+    from local.executor import drain
 
     while not stop.wait(every_seconds):
         try:
