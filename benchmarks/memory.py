@@ -2,7 +2,7 @@
 
 The fakes run in this process and the worker in a child process, so that the child's figures are
 the worker's alone: in the child, in-process moto (a handful of small items) and one invocation of
-``functions/sync_worker/app.handler`` through ``local.lambda_runner.drain``. Reported: the peak of
+``functions/sync_worker/app.handler`` through ``local.executor.drain``. Reported: the peak of
 Python allocations during the invocation (``tracemalloc``) and the growth of the child's resident
 set during it (sampled from ``/proc/self/statm``; ``ru_maxrss`` elsewhere), against the files' size.
 
@@ -163,9 +163,9 @@ def child(total: int, files: int, entries: int) -> dict[str, Any]:
 
     from benchmarks.stack import reset_library_caches
     from local.cfn import load_template
-    from local.executor import event_source
-    from local.lambda_runner import drain, fake_context
-    from local.stack import provision
+    from local.executor import drain, event_source
+    from local.lambda_runtime import fake_context
+    from local.provision import provision
 
     with mock_aws():
         resources = provision(endpoint_url=None)

@@ -32,7 +32,8 @@ from typing import Any
 from benchmarks.common import Result, say, verdict
 from benchmarks.stack import MYUNISOFT_RATE_LIMIT, TimeScale, scaled_stack
 from benchmarks.world import NIGHT_FIRMS, FirmSpec, World, seed_night
-from local.executor import ExecutorReport, FifoExecutor, container_services, event_source
+from local.containers import container_services
+from local.executor import DrainReport, FifoExecutor, event_source
 
 NIGHT = date(2026, 11, 21)
 SILAE_MIN = 2  # EcrituresComptables4 + RecupererFichiersEcrituresComptables
@@ -47,7 +48,7 @@ def myunisoft_minimum(entries: int) -> int:
 @dataclass
 class NightRun:
     world: World
-    report: ExecutorReport
+    report: DrainReport
     scale: TimeScale
     workers: int
     batch_size: int
@@ -84,7 +85,7 @@ def run_night(
         )
 
         from functions.nightly_pull import app as nightly_app
-        from local.lambda_runner import fake_context
+        from local.lambda_runtime import fake_context
 
         started = time.monotonic()
         plan = nightly_app.handler(
@@ -203,7 +204,7 @@ def makespan_results(run: NightRun) -> list[Result]:
             "work_over_workers": round(bound.work, 3),
         },
         "planning_seconds_unscaled": round(run.planning_seconds, 3),
-        "invocations": len(run.report.invocations),
+        "invocations": run.report.invocations,
         "containers": run.report.containers,
         "group_overlaps": run.report.group_overlaps,
         "problems": run.problems,

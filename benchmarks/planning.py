@@ -46,7 +46,7 @@ def measure(total: int, due: int) -> dict[str, Any]:
     with scaled_stack(TimeScale(1), latency=False) as stack:
         indexed = seed_planning(stack.resources.name("ConfigTable"), NIGHT, total=total, due=due)
         from functions.nightly_pull import app
-        from local.lambda_runner import fake_context
+        from local.lambda_runtime import fake_context
         from paysync.storage.aws import dynamodb
 
         counter = ReadCounter()

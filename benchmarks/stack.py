@@ -83,7 +83,7 @@ def scaled_stack(scale: TimeScale, *, latency: bool = True, **extra_env: str) ->
 
     from local.fakes.myunisoft import FakeMyUnisoft
     from local.fakes.silae import FakeSilae
-    from local.stack import provision
+    from local.provision import provision
 
     saved = dict(os.environ)
     os.environ.setdefault("AWS_DEFAULT_REGION", "eu-west-3")

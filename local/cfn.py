@@ -1,7 +1,9 @@
 """Read template.yaml the way CloudFormation does, as far as the local stack needs it.
 
-- :func:`load_template` parses YAML with the CloudFormation short-form tags (``!Ref``, ``!GetAtt``,
-  ``!Sub``, ``!If``, ...) turned into their long forms (``{"Ref": ...}``, ``{"Fn::GetAtt": [...]}``).
+- :func:`load_template` is the one reader of the template: provisioning, the API emulation and the
+  Lambda emulator all go through it. It parses with cfn-lint's decoder (the one ``make validate``
+  trusts), which turns the short-form tags (``!Ref``, ``!GetAtt``, ``!Sub``, ``!If``, ...) into
+  their long forms (``{"Ref": ...}``, ``{"Fn::GetAtt": [...]}``), and parses each file once.
 - :class:`Resolver` evaluates intrinsic functions once parameters and physical resources are known.
 - :func:`references` lists the logical ids a value depends on (to create resources in order).
 """
@@ -9,27 +11,26 @@
 from __future__ import annotations
 
 import base64
+import copy
+import functools
 import json
 import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 __all__ = [
+    "DEFAULT_TEMPLATE",
     "PSEUDO_PARAMETERS",
     "CfnError",
     "Resolver",
     "UnresolvableError",
     "load_template",
-    "loads_template",
     "parameter_values",
     "references",
 ]
 
-# Short-form tags whose long form is not simply "Fn::<Tag>".
-_SPECIAL_TAGS = {"Ref": "Ref", "Condition": "Condition"}
+DEFAULT_TEMPLATE = Path(__file__).resolve().parent.parent / "template.yaml"
 _SUB_VARIABLE = re.compile(r"\$\{([^}]*)\}")
 
 PSEUDO_PARAMETERS = frozenset(
@@ -57,46 +58,34 @@ class UnresolvableError(CfnError):
 # ------------------------------------------------------------------ loading
 
 
-class _CfnLoader(yaml.SafeLoader):
-    """SafeLoader that understands CloudFormation's short-form intrinsic functions."""
+def load_template(path: str | Path = DEFAULT_TEMPLATE) -> dict[str, Any]:
+    """The template (CloudFormation or SAM, YAML or JSON) in long form: a fresh copy at each call,
+    from one parse per file version."""
+    resolved = Path(path).resolve()
+    return copy.deepcopy(_parsed(resolved, resolved.stat().st_mtime_ns))
 
 
-def _construct_intrinsic(loader: yaml.SafeLoader, tag_suffix: str, node: yaml.Node) -> dict[str, Any]:
-    name = tag_suffix
-    value: Any
-    if isinstance(node, yaml.ScalarNode):
-        value = loader.construct_scalar(node)
-    elif isinstance(node, yaml.SequenceNode):
-        value = loader.construct_sequence(node, deep=True)
-    elif isinstance(node, yaml.MappingNode):
-        value = loader.construct_mapping(node, deep=True)
-    else:  # pragma: no cover - yaml has no other node kinds
-        raise CfnError(f"unsupported node for !{name}")
-    if name in _SPECIAL_TAGS:
-        return {_SPECIAL_TAGS[name]: value}
-    if name == "GetAtt" and isinstance(value, str):
-        # "!GetAtt Resource.Attribute" (the attribute itself may contain dots, e.g. Endpoint.Address).
-        logical_id, _, attribute = value.partition(".")
-        if not attribute:
-            raise CfnError(f"!GetAtt {value!r} must be Resource.Attribute")
-        value = [logical_id, attribute]
-    return {f"Fn::{name}": value}
+@functools.lru_cache(maxsize=8)
+def _parsed(path: Path, _version: int) -> dict[str, Any]:
+    from cfnlint.decode import decode_str  # type: ignore[import-untyped] # no py.typed
+
+    template, problems = decode_str(path.read_text(encoding="utf-8"))
+    if problems or not isinstance(template, dict):
+        details = "; ".join(str(problem.message) for problem in problems) or "a template is a mapping"
+        raise CfnError(f"{path}: {details}")
+    plain: dict[str, Any] = _plain(template)
+    return plain
 
 
-_CfnLoader.add_multi_constructor("!", _construct_intrinsic)
-
-
-def loads_template(text: str) -> dict[str, Any]:
-    """Parse a template's text (YAML or JSON) into long-form CloudFormation."""
-    document = yaml.load(text, Loader=_CfnLoader)  # noqa: S506 - a SafeLoader subclass
-    if not isinstance(document, dict):
-        raise CfnError("a template is a mapping")
-    return document
-
-
-def load_template(path: str | Path) -> dict[str, Any]:
-    """Load template.yaml (or any CloudFormation/SAM template) into long-form CloudFormation."""
-    return loads_template(Path(path).read_text(encoding="utf-8"))
+def _plain(value: Any) -> Any:
+    """cfn-lint's nodes (dict, list and str subclasses that carry their line marks) as plain values."""
+    if isinstance(value, dict):
+        return {_plain(key): _plain(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    if isinstance(value, str):
+        return str(value)
+    return value
 
 
 def parameter_values(

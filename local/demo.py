@@ -88,7 +88,8 @@ def run_night(queue_url: str, night: date | None = None) -> tuple[dict[str, Any]
     """Invoke nightly_pull with its sample event, then drain the queue through sync_worker."""
     from functions.nightly_pull import app as nightly_app
     from functions.sync_worker import app as worker_app
-    from local.lambda_runner import drain, fake_context
+    from local.executor import drain
+    from local.lambda_runtime import fake_context
 
     event = load_event("nightly_pull")
     if night is not None:
@@ -200,7 +201,7 @@ EMAILS_DIR = REPO / ".demo" / "emails"
 def show_reminders(stack: Stack) -> bool:
     """The morning after: key-expiry reminders and failure alerts, one email per firm, then again."""
     from functions.key_expiry_reminders import app
-    from local.lambda_runner import fake_context
+    from local.lambda_runtime import fake_context
     from local.ses import sent_emails
 
     resources = stack.resources

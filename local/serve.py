@@ -9,6 +9,9 @@ TOKEN event API Gateway builds, its policy is checked against the method ARN, an
 put into ``requestContext.authorizer``. So curl, a browser and schemathesis reach the same code as
 on AWS. Not emulated: the authorizer's result cache and the stage's throttling.
 
+The template's API is read by :mod:`local.api_spec`; the events and replies API Gateway builds are in
+:mod:`local.api_events`.
+
 Run: ``python -m local.serve`` (port ``PAYSYNC_API_PORT``, default 3000). It starts moto server and
 the fakes, seeds the demo world, prints an operator key and a firm key (demo only), and drains the
 sync queue through ``sync_worker`` every second, as Lambda's event source mapping would.
@@ -16,180 +19,27 @@ sync queue through ``sync_worker`` every second, as Lambda's event source mappin
 
 from __future__ import annotations
 
-import base64
-import fnmatch
 import importlib
-import json
 import os
-import re
 import sys
 import threading
 import time
-import uuid
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import unquote, urlsplit
 
-REPO = Path(__file__).resolve().parents[1]
-TEMPLATE = REPO / "template.yaml"
-ACCOUNT_ID = "123456789012"
-API_ID = "local"
-
-Handler = Callable[[dict[str, Any], Any], Any]
-
-
-# ------------------------------------------------------------------ the API as the template declares it
-
-
-@dataclass(frozen=True)
-class Route:
-    method: str  # upper case
-    path: str  # the template's, e.g. /firms/{firm_id}
-    function: str  # logical id
-    module: str  # e.g. functions.settings_api.app
-    handler: str  # e.g. handler
-    authorized: bool
-    pattern: re.Pattern[str] = field(compare=False, repr=False, default=re.compile(""))
-
-    def match(self, path: str) -> dict[str, str] | None:
-        found = self.pattern.fullmatch(path)
-        return found.groupdict() if found else None
-
-
-@dataclass(frozen=True)
-class Authorizer:
-    function: str
-    module: str
-    handler: str
-    header: str
-    validation: re.Pattern[str] | None
-
-
-@dataclass(frozen=True)
-class GatewayResponse:
-    status: int
-    body: str
-    headers: dict[str, str]
-
-
-@dataclass
-class ApiSpec:
-    stage: str
-    routes: list[Route]
-    authorizer: Authorizer | None
-    responses: dict[str, GatewayResponse]
-
-    def gateway(self, kind: str, default_status: int) -> GatewayResponse:
-        """API Gateway's own answer of this type, as the template customises it."""
-        family = "DEFAULT_4XX" if default_status < 500 else "DEFAULT_5XX"
-        found = self.responses.get(kind) or self.responses.get(family)
-        fallback = GatewayResponse(default_status, json.dumps({"message": kind}), {})
-        if found is None:
-            return fallback
-        # A response type without its own StatusCode keeps API Gateway's (the family's never applies).
-        status = found.status if kind in self.responses and found.status else default_status
-        return GatewayResponse(status, found.body, found.headers)
-
-
-def _module(code_uri: str, handler: str) -> tuple[str, str]:
-    module, _, attribute = handler.rpartition(".")
-    package = code_uri.strip("/").replace("/", ".")
-    return f"{package}.{module}", attribute
-
-
-def _path_pattern(path: str) -> re.Pattern[str]:
-    regex = re.sub(r"\\\{([A-Za-z0-9_]+)\\\}", r"(?P<\1>[^/]+)", re.escape(path))
-    return re.compile(regex)
-
-
-def load_spec(template_path: Path = TEMPLATE, api_id: str = "PaysyncApi") -> ApiSpec:
-    from local.cfn import load_template
-
-    template = load_template(template_path)
-    resources = template["Resources"]
-    api = resources[api_id]["Properties"]
-    auth = api.get("Auth") or {}
-    default = auth.get("DefaultAuthorizer")
-    authorizer: Authorizer | None = None
-    if default:
-        spec = auth["Authorizers"][default]
-        function = spec["FunctionArn"]["Fn::GetAtt"][0]
-        props = resources[function]["Properties"]
-        module, attribute = _module(props["CodeUri"], props["Handler"])
-        identity = spec.get("Identity") or {}
-        expression = identity.get("ValidationExpression")
-        authorizer = Authorizer(
-            function=function,
-            module=module,
-            handler=attribute,
-            header=identity.get("Header", "Authorization"),
-            validation=re.compile(expression) if expression else None,
-        )
-    routes: list[Route] = []
-    for logical_id, resource in resources.items():
-        if resource.get("Type") != "AWS::Serverless::Function":
-            continue
-        props = resource["Properties"]
-        for event in (props.get("Events") or {}).values():
-            if event.get("Type") != "Api" or event["Properties"].get("RestApiId") != {"Ref": api_id}:
-                continue
-            event_props = event["Properties"]
-            module, attribute = _module(props["CodeUri"], props["Handler"])
-            event_auth = (event_props.get("Auth") or {}).get("Authorizer", default)
-            routes.append(
-                Route(
-                    method=event_props["Method"].upper(),
-                    path=event_props["Path"],
-                    function=logical_id,
-                    module=module,
-                    handler=attribute,
-                    authorized=bool(event_auth) and event_auth != "NONE",
-                    pattern=_path_pattern(event_props["Path"]),
-                )
-            )
-    responses: dict[str, GatewayResponse] = {}
-    for kind, spec in (api.get("GatewayResponses") or {}).items():
-        headers = {
-            name: str(value).strip("'")
-            for name, value in ((spec.get("ResponseParameters") or {}).get("Headers") or {}).items()
-        }
-        body = (spec.get("ResponseTemplates") or {}).get("application/json", json.dumps({"message": kind}))
-        responses[kind] = GatewayResponse(int(spec.get("StatusCode", 0) or 0), body, headers)
-    # Static paths before parameterised ones, as API Gateway matches them.
-    routes.sort(key=lambda r: (r.path.count("{"), r.path))
-    return ApiSpec(stage=str(api["StageName"]), routes=routes, authorizer=authorizer, responses=responses)
-
-
-# ------------------------------------------------------------------ invocation
-
-
-@dataclass
-class Reply:
-    status: int
-    headers: dict[str, str]
-    body: bytes
-
-
-def _gateway_reply(answer: GatewayResponse) -> Reply:
-    headers = {"Content-Type": "application/json", **answer.headers}
-    return Reply(answer.status, headers, answer.body.encode("utf-8"))
-
-
-def _policy_allows(policy: dict[str, Any], method_arn: str) -> bool:
-    """IAM evaluation, as far as an authorizer's policy needs it: an explicit Deny wins."""
-    allowed = False
-    for statement in policy.get("Statement") or []:
-        resources = statement.get("Resource") or []
-        resources = [resources] if isinstance(resources, str) else resources
-        if not any(fnmatch.fnmatchcase(method_arn, str(r)) for r in resources):
-            continue
-        if statement.get("Effect") == "Deny":
-            return False
-        allowed = allowed or statement.get("Effect") == "Allow"
-    return allowed
+from local.api_events import (
+    ACCOUNT_ID,
+    API_ID,
+    Reply,
+    function_reply,
+    gateway_reply,
+    policy_allows,
+    proxy_event,
+)
+from local.api_spec import ApiSpec, Route, load_spec
+from local.lambda_runtime import Handler, fake_context
+from local.threaded_http import serve_in_background, stop_server
 
 
 class LocalApi:
@@ -202,7 +52,6 @@ class LocalApi:
         self._handlers: dict[str, Handler] = {}
         self._locks: dict[str, threading.Lock] = {}
         self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
         self.region = os.environ.get("AWS_DEFAULT_REGION", "eu-west-3")
 
     @property
@@ -212,8 +61,6 @@ class LocalApi:
 
     # -- functions ---------------------------------------------------------------------------------
     def _invoke(self, function: str, module: str, attribute: str, event: dict[str, Any]) -> Any:
-        from local.lambda_runner import fake_context
-
         lock = self._locks.setdefault(function, threading.Lock())
         with lock:
             handler = self._handlers.get(function)
@@ -228,7 +75,7 @@ class LocalApi:
         prefix = f"/{self.spec.stage}"
         path = unquote(split.path)
         if path != prefix and not path.startswith(prefix + "/"):
-            return _gateway_reply(self.spec.gateway("MISSING_AUTHENTICATION_TOKEN", 403))
+            return gateway_reply(self.spec.gateway("MISSING_AUTHENTICATION_TOKEN", 403))
         path = path[len(prefix) :] or "/"
         route, params = None, None
         for candidate in self.spec.routes:
@@ -236,7 +83,7 @@ class LocalApi:
                 route = candidate
                 break
         if route is None:
-            return _gateway_reply(self.spec.gateway("MISSING_AUTHENTICATION_TOKEN", 403))
+            return gateway_reply(self.spec.gateway("MISSING_AUTHENTICATION_TOKEN", 403))
         single = {name: values[-1] for name, values in headers.items()}
         context: dict[str, Any] = {}
         if route.authorized and self.spec.authorizer is not None:
@@ -244,7 +91,9 @@ class LocalApi:
             if isinstance(decided, Reply):
                 return decided
             context = decided
-        event = self._event(
+        event = proxy_event(
+            stage=self.spec.stage,
+            domain_name=f"{self.host}:{self.port}",
             route=route,
             method=method,
             path=path,
@@ -261,8 +110,8 @@ class LocalApi:
             import logging
 
             logging.getLogger(__name__).exception("function %s failed", route.function)
-            return _gateway_reply(self.spec.gateway("DEFAULT_5XX", 502))
-        return self._reply(answer)
+            return gateway_reply(self.spec.gateway("DEFAULT_5XX", 502))
+        return function_reply(answer)
 
     def _authorize(
         self, route: Route, method: str, path: str, headers: dict[str, str]
@@ -271,7 +120,7 @@ class LocalApi:
         assert authorizer is not None  # noqa: S101 - checked by the caller
         lowered = {k.lower(): v for k, v in headers.items()}
         token = lowered.get(authorizer.header.lower())
-        unauthorized = _gateway_reply(self.spec.gateway("UNAUTHORIZED", 401))
+        unauthorized = gateway_reply(self.spec.gateway("UNAUTHORIZED", 401))
         if not token or (authorizer.validation is not None and not authorizer.validation.fullmatch(token)):
             return unauthorized
         method_arn = (
@@ -283,86 +132,14 @@ class LocalApi:
         except Exception as error:
             if str(error) == "Unauthorized":
                 return unauthorized
-            return _gateway_reply(self.spec.gateway("AUTHORIZER_FAILURE", 500))
-        if not isinstance(answer, dict) or not _policy_allows(answer.get("policyDocument") or {}, method_arn):
-            return _gateway_reply(self.spec.gateway("ACCESS_DENIED", 403))
+            return gateway_reply(self.spec.gateway("AUTHORIZER_FAILURE", 500))
+        if not isinstance(answer, dict) or not policy_allows(answer.get("policyDocument") or {}, method_arn):
+            return gateway_reply(self.spec.gateway("ACCESS_DENIED", 403))
         context = {
             k: str(v) if not isinstance(v, bool | int | float) else v
             for k, v in (answer.get("context") or {}).items()
         }
         return {**context, "principalId": answer.get("principalId")}
-
-    def _event(
-        self,
-        *,
-        route: Route,
-        method: str,
-        path: str,
-        query: str,
-        headers: dict[str, list[str]],
-        single: dict[str, str],
-        params: dict[str, str],
-        body: bytes,
-        authorizer: dict[str, Any],
-    ) -> dict[str, Any]:
-        multi_query = parse_qs(query, keep_blank_values=True)
-        text: str | None
-        encoded = False
-        if not body:
-            text = None
-        else:
-            try:
-                text = body.decode("utf-8")
-            except UnicodeDecodeError:
-                text, encoded = base64.b64encode(body).decode("ascii"), True
-        now = time.time()
-        request_context: dict[str, Any] = {
-            "resourceId": "local",
-            "resourcePath": route.path,
-            "httpMethod": method,
-            "extendedRequestId": uuid.uuid4().hex,
-            "requestTime": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
-            "path": f"/{self.spec.stage}{path}",
-            "accountId": ACCOUNT_ID,
-            "protocol": "HTTP/1.1",
-            "stage": self.spec.stage,
-            "domainPrefix": "127",
-            "requestTimeEpoch": int(now * 1000),
-            "requestId": str(uuid.uuid4()),
-            "identity": {
-                "sourceIp": "127.0.0.1",
-                "userAgent": single.get("User-Agent") or single.get("user-agent"),
-            },
-            "domainName": f"{self.host}:{self.port}",
-            "apiId": API_ID,
-        }
-        if authorizer:
-            request_context["authorizer"] = authorizer
-        return {
-            "resource": route.path,
-            "path": path,
-            "httpMethod": method,
-            "headers": single or None,
-            "multiValueHeaders": headers or None,
-            "queryStringParameters": {k: v[-1] for k, v in multi_query.items()} or None,
-            "multiValueQueryStringParameters": multi_query or None,
-            "pathParameters": params or None,
-            "stageVariables": None,
-            "requestContext": request_context,
-            "body": text,
-            "isBase64Encoded": encoded,
-        }
-
-    @staticmethod
-    def _reply(answer: Any) -> Reply:
-        if not isinstance(answer, dict) or "statusCode" not in answer:
-            return Reply(502, {"Content-Type": "application/json"}, b'{"message": "Internal server error"}')
-        headers = {str(k): str(v) for k, v in (answer.get("headers") or {}).items()}
-        for name, values in (answer.get("multiValueHeaders") or {}).items():
-            headers[str(name)] = ", ".join(str(v) for v in values)
-        raw = answer.get("body") or ""
-        body = base64.b64decode(raw) if answer.get("isBase64Encoded") else str(raw).encode("utf-8")
-        return Reply(int(answer["statusCode"]), headers, body)
 
     # -- server ------------------------------------------------------------------------------------
     def start(self) -> str:
@@ -393,21 +170,13 @@ class LocalApi:
 
             do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _serve  # noqa: N815
 
-        self._server = ThreadingHTTPServer((self.host, self.port), _Handler)
-        self._server.daemon_threads = True
+        self._server = serve_in_background((self.host, self.port), _Handler, "paysync-api")
         self.port = self._server.server_address[1]
-        # A short poll interval makes stop() return at once instead of after half a second.
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="paysync-api", daemon=True
-        )
-        self._thread.start()
         return self.url
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
+        stop_server(self._server)
+        self._server = None
 
     def __enter__(self) -> LocalApi:
         self.start()
@@ -442,7 +211,7 @@ def worker_loop(queue_url: str, stop: threading.Event, every_seconds: float = 1.
     import logging
 
     from functions.sync_worker import app as worker
-    from local.lambda_runner import drain
+    from local.executor import drain
 
     while not stop.wait(every_seconds):
         try:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from email.policy import default
 
-from local.stack import DEFAULT_ACCOUNT_ID, DEFAULT_REGION
+from local.provision import DEFAULT_ACCOUNT_ID, DEFAULT_REGION
 
 
 @dataclass(frozen=True)

@@ -48,7 +48,7 @@ class Env:
 def local_env(monkeypatch: pytest.MonkeyPatch, **extra_env: str) -> Iterator[Env]:
     from moto import mock_aws
 
-    from local.stack import provision
+    from local.provision import provision
 
     window = float(FAST_ENV["MYUNISOFT_RATE_WINDOW_SECONDS"])
     with mock_aws(), FakeSilae() as silae, FakeMyUnisoft(rate_window_seconds=window) as myunisoft:
@@ -81,7 +81,7 @@ def local_env(monkeypatch: pytest.MonkeyPatch, **extra_env: str) -> Iterator[Env
 
 def run_nightly(env: Env, night: date) -> dict[str, Any]:
     from functions.nightly_pull import app
-    from local.lambda_runner import fake_context
+    from local.lambda_runtime import fake_context
 
     result: dict[str, Any] = app.handler(
         {"kind": "nightly", "night": night.isoformat()}, fake_context("NightlyPullFunction")
@@ -91,7 +91,7 @@ def run_nightly(env: Env, night: date) -> dict[str, Any]:
 
 def drain(env: Env, **kwargs: Any) -> Any:
     from functions.sync_worker import app
-    from local.lambda_runner import drain as drain_queue
+    from local.executor import drain as drain_queue
 
     return drain_queue(env.queue_url, app.handler, **kwargs)
 

@@ -501,7 +501,7 @@ def test_nothing_is_sent_when_nothing_is_due(mail: Mail) -> None:
 
 def test_the_demo_world_gets_one_email_per_firm_with_no_secret_in_it(mail: Mail, world) -> None:  # type: ignore[no-untyped-def]
     from functions.key_expiry_reminders import app
-    from local.lambda_runner import fake_context
+    from local.lambda_runtime import fake_context
 
     run_nightly(mail.env, NIGHT)
     drain(mail.env)

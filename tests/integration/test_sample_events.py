@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from local.lambda_runner import fake_context
+from local.lambda_runtime import fake_context
 from tests.contracts import REPO_ROOT
 from tests.harness import Env
 

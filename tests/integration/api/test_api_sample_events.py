@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from local.lambda_runner import fake_context
+from local.lambda_runtime import fake_context
 from tests.contracts import REPO_ROOT
 from tests.harness import Env
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from local.serve import load_spec
+from local.api_spec import load_spec
 from tests.integration.api.conftest import Api
 
 DOCS = {("GET", "/openapi.json"), ("GET", "/swagger")}

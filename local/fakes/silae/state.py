@@ -1,0 +1,147 @@
+"""What the fake Silae holds in memory, and the Python admin methods tests use to set it up (never
+HTTP): API accounts and their secrets, access configurations, issued tokens, payroll per month."""
+
+from __future__ import annotations
+
+import copy
+import threading
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from local.fakes.silae.answers import PARIS
+from paysync.domain.payroll import PayrollGroup
+from paysync.domain.periods import Period
+
+
+@dataclass
+class ApiAccount:
+    client_id: str
+    secret: str = field(repr=False)
+    secret_expires_at: datetime
+    secondary_secret: str | None = field(default=None, repr=False)
+    secondary_expires_at: datetime | None = None
+    active: bool = True
+
+
+@dataclass
+class Configuration:
+    subscription_key: str = field(repr=False)
+    client_id: str
+    dossiers: set[str]
+    revoked: bool = False
+
+
+@dataclass
+class IssuedToken:
+    client_id: str
+    expires_at: float
+
+
+@dataclass
+class Payroll:
+    ruptures: list[dict[str, Any]]
+    files: list[tuple[str, bytes]]
+
+
+class SilaeState:
+    """Accounts, configurations, tokens and payroll, under one lock (``_state``)."""
+
+    def __init__(self) -> None:
+        self._state = threading.RLock()
+        self._accounts: dict[str, ApiAccount] = {}
+        self._configurations: dict[str, Configuration] = {}
+        self._tokens: dict[str, IssuedToken] = {}
+        self._payroll: dict[tuple[str, Period], Payroll] = {}
+
+    def add_api_account(
+        self,
+        client_id: str,
+        client_secret: str,
+        *,
+        secret_expires_at: datetime,
+        secondary_secret: str | None = None,
+        secondary_expires_at: datetime | None = None,
+        active: bool = True,
+    ) -> None:
+        """Create or replace an API account (Mes comptes API on Silae's portal)."""
+        with self._state:
+            self._accounts[client_id] = ApiAccount(
+                client_id=client_id,
+                secret=client_secret,
+                secret_expires_at=_aware(secret_expires_at),
+                secondary_secret=secondary_secret,
+                secondary_expires_at=_aware(secondary_expires_at) if secondary_expires_at else None,
+                active=active,
+            )
+
+    def deactivate_api_account(self, client_id: str) -> None:
+        """Deactivating an account also blocks every access configuration tied to it."""
+        with self._state:
+            self._accounts[client_id].active = False
+
+    def add_access_configuration(
+        self, subscription_key: str, client_id: str, dossiers: Iterable[str]
+    ) -> None:
+        """An access configuration: its clé de configuration, its API account, the dossiers it may reach."""
+        with self._state:
+            self._configurations[subscription_key] = Configuration(
+                subscription_key=subscription_key, client_id=client_id, dossiers=set(dossiers)
+            )
+
+    def revoke_subscription_key(self, key: str) -> None:
+        """Regenerating the key on the portal: the old one stops working at once."""
+        with self._state:
+            self._configurations[key].revoked = True
+
+    def revoke_tokens(self, client_id: str | None = None) -> None:
+        """Forget issued access tokens (all, or one Client ID's) as if they had expired."""
+        with self._state:
+            for token, issued in list(self._tokens.items()):
+                if client_id is None or issued.client_id == client_id:
+                    del self._tokens[token]
+
+    def set_payroll(
+        self,
+        dossier_number: str,
+        period: Period,
+        groups: Sequence[Mapping[str, Any] | PayrollGroup] = (),
+        files: Sequence[tuple[str, bytes]] = (),
+    ) -> None:
+        """The OD de paie of a dossier and month: raw ``ruptures`` dicts or domain groups, plus files."""
+        ruptures = [
+            _rupture(group, period) if isinstance(group, PayrollGroup) else copy.deepcopy(dict(group))
+            for group in groups
+        ]
+        with self._state:
+            self._payroll[(dossier_number, period)] = Payroll(ruptures, [(n, bytes(c)) for n, c in files])
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=PARIS)
+
+
+def _rupture(group: PayrollGroup, period: Period) -> dict[str, Any]:
+    """A domain group as Silae would send it (``EcrituresComptablesRupture``)."""
+    debit = sum((line.amount for line in group.lines if line.direction.value == "D"), Decimal(0))
+    credit = sum((line.amount for line in group.lines if line.direction.value == "C"), Decimal(0))
+    return {
+        "libelle": group.label,
+        "totalDebit": float(group.total_debit if group.total_debit is not None else debit),
+        "totalCredit": float(group.total_credit if group.total_credit is not None else credit),
+        "ecritures": [
+            {
+                "codeJournal": group.journal_code or "PAIE",
+                "periode": f"{period.first_day.isoformat()}T00:00:00",
+                "compte": line.account,
+                "libelle": line.label,
+                "sens": line.direction.value,
+                "valeur": float(line.amount),
+                "indexRepartition": 0,
+                "pctRepartition": 100.0,
+            }
+            for line in group.lines
+        ],
+    }
