@@ -82,7 +82,7 @@ def _template_environment(folder: Path) -> dict[str, str]:
     """The variables template.yaml sets on the function in ``folder``, resources named by their
     logical ids (an import touches no AWS resource)."""
     from local.cfn import load_template, parameter_values
-    from local.stack import LocalResource, LocalResources
+    from local.provision import LocalResource, LocalResources
 
     template = load_template(REPO / "template.yaml")
     declared: dict[str, Any] = template["Resources"]
