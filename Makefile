@@ -12,7 +12,7 @@ export AWS_DEFAULT_REGION ?= eu-west-3
 # SAM CLI must never phone home from these machines.
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: help install lock demo test lint typecheck validate build bench replay-dlq serve clean
+.PHONY: help install lock openapi demo test lint typecheck validate build bench replay-dlq serve clean
 
 help:
 	@echo "make demo      run the nightly pull end to end on the embedded local stack"
@@ -22,6 +22,7 @@ help:
 	@echo "make replay-dlq  send the sync dead-letter queue back to the queue (STACK=<name>, or SYNC_QUEUE_URL/SYNC_DLQ_URL/RUNS_TABLE)"
 	@echo "make lint      ruff + mypy + the layer check (import-linter)"
 	@echo "make validate  sam validate --lint, cfn-lint and checkov on template.yaml (offline)"
+	@echo "make openapi   rewrite openapi.json from the routes (a test fails when it drifts)"
 	@echo "make lock      re-resolve requirements/*.lock and the layer's requirements.txt (pinned, hashed)"
 	@echo "make build     sam build (offline)"
 
@@ -53,6 +54,9 @@ lock: install
 		$(LOCK_FLAGS) -o layers/paysync/requirements.txt
 	$(UV) pip compile requirements/sam.in --universal $(LOCK_FLAGS) -o requirements/sam.lock
 	$(UV) pip compile requirements/checkov.in --universal $(LOCK_FLAGS) -o requirements/checkov.lock
+
+openapi: install
+	$(PY) -m paysync.api.openapi openapi.json
 
 demo: install
 	$(PY) -m local.demo
