@@ -8,35 +8,18 @@ from typing import Any
 
 import pytest
 
-from local.cfn import Resolver, load_template, parameter_values
+from local.cfn import Resolver, parameter_values
+from tests import template_support
 
 ROOT = Path(__file__).resolve().parents[2]
-PSEUDO = {"AWS::Partition": "aws", "AWS::Region": "eu-west-3", "AWS::AccountId": "123456789012"}
 
 
 @pytest.fixture(scope="module")
 def template() -> dict[str, Any]:
-    return load_template(ROOT / "template.yaml")
+    return template_support.template()
 
 
-def resolver(template: dict[str, Any], **overrides: str) -> Resolver:
-    def ref(logical_id: str) -> str:
-        if logical_id not in template["Resources"]:
-            raise KeyError(logical_id)
-        return f"ref:{logical_id}"
-
-    def get_att(logical_id: str, attribute: str) -> str:
-        if logical_id not in template["Resources"]:
-            raise KeyError(logical_id)
-        return f"arn:{logical_id}"
-
-    return Resolver(
-        template,
-        parameters=parameter_values(template, overrides),
-        pseudo=PSEUDO,
-        refs=ref,
-        attributes=get_att,
-    )
+resolver = template_support.symbolic_resolver
 
 
 def _index(table: dict[str, Any], name: str) -> dict[str, Any]:
@@ -126,12 +109,12 @@ def _grants(r: Resolver, template: dict[str, Any]) -> set[tuple[str, str]]:
 
 def test_least_privilege_and_ses_limited_to_the_sender_identity(template: dict[str, Any]) -> None:
     dynamodb = {
-        ("dynamodb:Query", "arn:ConfigTable/index/ExpiryIndex"),
-        ("dynamodb:GetItem", "arn:ConfigTable"),
-        ("dynamodb:Query", "arn:RunsTable/index/FailureIndex"),
-        ("dynamodb:GetItem", "arn:NotificationsTable"),
-        ("dynamodb:PutItem", "arn:NotificationsTable"),
-        ("dynamodb:UpdateItem", "arn:NotificationsTable"),
+        ("dynamodb:Query", "arn:ConfigTable/Arn/index/ExpiryIndex"),
+        ("dynamodb:GetItem", "arn:ConfigTable/Arn"),
+        ("dynamodb:Query", "arn:RunsTable/Arn/index/FailureIndex"),
+        ("dynamodb:GetItem", "arn:NotificationsTable/Arn"),
+        ("dynamodb:PutItem", "arn:NotificationsTable/Arn"),
+        ("dynamodb:UpdateItem", "arn:NotificationsTable/Arn"),
     }
     identity = "arn:aws:ses:eu-west-3:123456789012:identity"
     assert _grants(resolver(template, SenderEmail="noreply@cabinet-x.fr"), template) == dynamodb | {

@@ -6,20 +6,18 @@ Each checkov check skipped inline must say why in one line; the ones that fit th
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from local.cfn import load_template
+from tests import template_support
 
-TEMPLATE_PATH = Path(__file__).resolve().parents[2] / "template.yaml"
 SCHEDULED_FUNCTIONS = ("NightlyPullFunction", "KeyExpiryRemindersFunction")
 
 
 @pytest.fixture(scope="module")
 def resources() -> dict[str, Any]:
-    resources: dict[str, Any] = load_template(TEMPLATE_PATH)["Resources"]
+    resources: dict[str, Any] = template_support.template()["Resources"]
     return resources
 
 

@@ -110,16 +110,9 @@ def response_ref(spec: Any, path: str, status: int) -> str:
     return ref
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[FakeSilae]:
-    fake = FakeSilae()
-    fake.start()
-    yield fake
-    fake.stop()
-
-
 @pytest.fixture
-def fake(server: FakeSilae) -> FakeSilae:
+def fake(silae_server: FakeSilae) -> FakeSilae:
+    server = silae_server
     server.reset()
     server.add_api_account(CLIENT_ID, SECRET, secret_expires_at=datetime.now(UTC) + timedelta(days=10))
     server.add_access_configuration(KEY, CLIENT_ID, ["D1"])

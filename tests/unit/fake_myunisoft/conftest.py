@@ -8,23 +8,15 @@ import httpx
 import pytest
 
 from local.fakes.myunisoft import FakeMyUnisoft
+from tests.fake_servers import myunisoft_firm, running
 from tests.unit.fake_myunisoft.support import CABINET, FOREIGN_SOCIETY, OTHER_SOCIETY, SECRET, SOCIETY, TOKEN
 
 
 @pytest.fixture
 def fake() -> Iterator[FakeMyUnisoft]:
-    server = FakeMyUnisoft(rate_limit=1000, rate_window_seconds=1.0)
-    server.start()
-    server.add_partner_secret(SECRET)
-    server.add_society(SOCIETY, "ACME", schema_id=1)
-    server.add_society(OTHER_SOCIETY, "BETA", schema_id=1)
-    server.add_society(FOREIGN_SOCIETY, "ELSEWHERE", schema_id=2)
-    server.add_society_token(TOKEN, SOCIETY)
-    server.add_cabinet_token(CABINET, schema_id=1)
-    try:
+    societies = (SOCIETY, OTHER_SOCIETY, FOREIGN_SOCIETY)
+    with running(myunisoft_firm(secret=SECRET, token=TOKEN, cabinet=CABINET, societies=societies)) as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture

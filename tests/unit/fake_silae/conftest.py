@@ -13,16 +13,9 @@ from local.fakes.silae import FakeSilae
 from tests.unit.fake_silae.support import CLIENT_ID, KEY, NOW, SECRET
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[FakeSilae]:
-    fake = FakeSilae()
-    fake.start()
-    yield fake
-    fake.stop()
-
-
 @pytest.fixture
-def fake(server: FakeSilae) -> FakeSilae:
+def fake(silae_server: FakeSilae) -> FakeSilae:
+    server = silae_server
     server.reset()
     now = [NOW.timestamp()]
     server.clock = lambda: now[0]

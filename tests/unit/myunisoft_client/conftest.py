@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from local.fakes.myunisoft import FakeMyUnisoft
+from tests.fake_servers import myunisoft_firm, running
 from tests.unit.myunisoft_client.support import (
     CABINET,
     FOREIGN_SOCIETY,
@@ -21,21 +22,9 @@ from tests.unit.myunisoft_client.support import (
 
 @pytest.fixture
 def fake() -> Iterator[FakeMyUnisoft]:
-    server = FakeMyUnisoft(rate_limit=1000, rate_window_seconds=1.0)
-    server.start()
-    server.add_partner_secret(SECRET)
-    for society, name, schema in (
-        (SOCIETY, "ACME", 1),
-        (OTHER_SOCIETY, "BETA", 1),
-        (FOREIGN_SOCIETY, "X", 2),
-    ):
-        server.add_society(society, name, schema_id=schema)
-    server.add_society_token(TOKEN, SOCIETY)
-    server.add_cabinet_token(CABINET, schema_id=1)
-    try:
+    societies = (SOCIETY, OTHER_SOCIETY, FOREIGN_SOCIETY)
+    with running(myunisoft_firm(secret=SECRET, token=TOKEN, cabinet=CABINET, societies=societies)) as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture

@@ -24,16 +24,9 @@ from tests.unit.silae_client.support import (
 )
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[FakeSilae]:
-    fake = FakeSilae()
-    fake.start()
-    yield fake
-    fake.stop()
-
-
 @pytest.fixture
-def fake(server: FakeSilae) -> FakeSilae:
+def fake(silae_server: FakeSilae) -> FakeSilae:
+    server = silae_server
     server.reset()
     server.add_api_account(CLIENT_ID, SECRET, secret_expires_at=datetime.now(UTC) + timedelta(days=200))
     server.add_access_configuration(KEY, CLIENT_ID, ["D001", "D002"])
