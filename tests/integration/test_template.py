@@ -146,6 +146,22 @@ def test_production_defaults_match_the_library(template: dict[str, Any], resolve
     assert own_defaults.timezone == defaults["ScheduleTimezone"]
 
 
+def test_the_closed_payroll_states_reach_the_discovery_with_the_library_s_default(
+    template: dict[str, Any], resolver: Resolver
+) -> None:
+    """Undocumented by Silae, so a parameter: set on the one function that discovers, and its default
+    is the library's own (a function without the variable behaves the same)."""
+    from paysync.config import SilaeSettings
+
+    function = template["Resources"]["TestConnectionFunction"]["Properties"]
+    variables = resolver.resolve(function["Environment"]["Variables"])
+    default = parameter_values(template)["SilaeClosedDossierStates"]
+    assert variables["SILAE_CLOSED_DOSSIER_STATES"] == default
+    urls = {"SILAE_AUTH_URL": "a", "SILAE_API_URL": "b"}
+    configured = SilaeSettings.from_environment({**urls, "SILAE_CLOSED_DOSSIER_STATES": default})
+    assert configured.closed_dossier_states == SilaeSettings.from_environment(urls).closed_dossier_states
+
+
 def required_variables(model: type[BaseModel]) -> set[str]:
     """The variables a settings model cannot do without (those of its nested models included)."""
     required: set[str] = set()

@@ -138,6 +138,15 @@ def test_a_wrong_value_is_named_once() -> None:
     ]
 
 
+def test_the_closed_payroll_states_are_a_list_of_integers() -> None:
+    assert Settings.from_environment(REQUIRED).silae.closed_dossier_states == (2,)
+    given = Settings.from_environment({**REQUIRED, "SILAE_CLOSED_DOSSIER_STATES": " 2, 3 ,"})
+    assert given.silae.closed_dossier_states == (2, 3)
+    with pytest.raises(EnvironmentVariableError) as wrong:
+        Settings.from_environment({**REQUIRED, "SILAE_CLOSED_DOSSIER_STATES": "fermé"})
+    assert str(wrong.value).startswith("invalid environment variable SILAE_CLOSED_DOSSIER_STATES:")
+
+
 def test_the_reminders_variables_are_required_by_the_reminders_only() -> None:
     settings = Settings.from_environment(REQUIRED)  # no NOTIFICATIONS_TABLE, no SENDER_EMAIL: fine
     assert settings.config_table == "t-config"

@@ -427,3 +427,32 @@ def test_models_read_the_postman_examples() -> None:
     exercices = [Exercice.model_validate(e) for e in years]
     assert exercices[0].start_date.isoformat() == "2023-10-01"
     assert [e.closed for e in exercices][:3] == [False, False, True]
+
+
+def test_the_society_listing_is_read_from_the_postman_example_and_the_fake_gives_its_rows(
+    server: FakeMyUnisoft,
+) -> None:
+    from paysync.myunisoft.models import Society
+
+    bodies = _postman_bodies("GET", "/api/v1/society")
+    listings = [b for b in bodies if isinstance(b, dict) and "society_array" in b]
+    files = [b for b in bodies if isinstance(b, dict) and "society_array" not in b and "society_id" in b]
+    assert (
+        listings and files
+    )  # the listing (cabinet token) and one society's file (société token, society-id)
+    rows = listings[0]["society_array"]
+    societies = [Society.model_validate(row) for row in rows]
+    assert {s.siret for s in societies} >= {"838006955", "49401289100011", None}  # SIREN, SIRET, nothing
+    assert "row_numbers" in listings[0] and "pages_number" in listings[0]
+
+    server.add_society(
+        7, "Garage Leroy", schema_id=1, siret="52345678800018", city="LILLE", postal_code="59000"
+    )
+    server.add_cabinet_token("cabinet", schema_id=1)
+    headers = {"Authorization": "Bearer cabinet", "X-Third-Party-Secret": "secret"}
+    with httpx.Client(base_url=server.api_url, headers=headers) as http:
+        listing = http.get("/society").json()
+    assert set(listing) == set(listings[0])
+    for row in listing["society_array"]:
+        assert set(row) == set(rows[0])  # the fields of the vendor's example, no more, no fewer
+    assert [Society.model_validate(r).siret for r in listing["society_array"]] == [None, "52345678800018"]

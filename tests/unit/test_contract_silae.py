@@ -27,6 +27,7 @@ from paysync.silae.client import (
     ENTRIES_PATH,
     FILES_PATH,
     LIST_DOSSIER_NUMBERS_PATH,
+    LIST_DOSSIERS_PATH,
     SUBSCRIPTION_KEY_HEADER,
     SilaeClient,
     SilaeCredentials,
@@ -276,3 +277,41 @@ def test_client_reads_every_error_the_fake_can_give(fake: FakeSilae, client: Sil
             client.fetch_entries("D1", PERIOD)
     with pytest.raises(SilaeError):
         client.fetch_entries("D9", PERIOD)
+
+
+# -- ListeDossiers (discovery) ----------------------------------------------------------------------------
+
+
+def test_list_dossiers_request_and_answer_match_the_spec(
+    spec: Any, fake: FakeSilae, client: SilaeClient
+) -> None:
+    assert body_ref(spec, LIST_DOSSIERS_PATH) == "#/definitions/ListeDossiersRequest"
+    assert response_ref(spec, LIST_DOSSIERS_PATH, 200) == "#/definitions/ListeDossiersResponse"
+    fake.set_dossier_properties("D1", "BOULANGERIE MARTIN SARL", siret="412 345 670 00019", groupe="G1")
+    fake.add_access_configuration(KEY, CLIENT_ID, ["D1", "D2"])  # D2: no properties, its number alone
+    dossiers = client.list_dossiers()
+    assert [d.number for d in dossiers] == ["D1", "D2"]
+    (request,) = fake.requests_to(LIST_DOSSIERS_PATH)
+    for parameter in operation(spec, LIST_DOSSIERS_PATH)["parameters"]:
+        if parameter["in"] == "header" and parameter.get("required"):
+            assert request.header(parameter["name"]), parameter["name"]
+    assert_valid(spec, "#/definitions/ListeDossiersRequest", request.json())
+
+
+def test_the_fake_s_dossier_listing_matches_the_spec(spec: Any, fake: FakeSilae, http: httpx.Client) -> None:
+    fake.set_dossier_properties(
+        "D1",
+        "Café des Arts",
+        siret="",
+        groupe="Ouest",
+        etat_dossier=2,
+        numero_interne="42",
+        jour_paiement_max_ssoc=5,
+    )
+    for body in ({}, {"typeDossiers": 1, "etatDossier": 2}):
+        response = raw_call(fake, http, LIST_DOSSIERS_PATH, body, dossiers=None)
+        assert response.status_code == 200, response.text
+        assert_valid(spec, response_ref(spec, LIST_DOSSIERS_PATH, 200), response.json())
+        assert_valid(spec, "#/definitions/ListeDossiersRequest", body)
+    (row,) = response.json()["listeDossiers"]
+    assert set(row) == set(spec["definitions"]["ProprietesDossier"]["properties"])  # every property given

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 SILAE_DEFAULT_SCOPE = "https://silaecloudb2c.onmicrosoft.com/36658aca-9556-41b7-9e48-77e90b006f34/.default"
 
@@ -55,6 +55,21 @@ class SilaeSettings(FromEnvironment):
     timeout_seconds: float = Field(default=20.0, gt=0, validation_alias="HTTP_TIMEOUT_SECONDS")
     max_attempts: int = Field(default=3, ge=1, validation_alias="SILAE_MAX_ATTEMPTS")
     backoff_seconds: float = Field(default=0.5, ge=0, validation_alias="HTTP_BACKOFF_SECONDS")
+    # The ``etatDossier`` values of ListeDossiers that mean a closed payroll dossier: Silae does not
+    # document them (README, "Things the vendors do not document"). Comma-separated.
+    closed_dossier_states: tuple[int, ...] = Field(
+        default=(2,), validation_alias="SILAE_CLOSED_DOSSIER_STATES"
+    )
+
+    @field_validator("closed_dossier_states", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        try:
+            return tuple(int(part) for part in value.split(",") if part.strip())
+        except ValueError:
+            raise ValueError("integers separated by commas expected") from None
 
 
 class MyUnisoftSettings(FromEnvironment):

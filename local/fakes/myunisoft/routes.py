@@ -89,7 +89,48 @@ class FakeMyUnisoft(MyUnisoftGateway):
         )
 
     def _society_body(self, society: Society) -> dict[str, Any]:
-        return {"society_id": society.society_id, "name": society.name, "siret": "", "folder_reference": None}
+        """One society's file (a société token, or ``society-id``): a few of its documented fields."""
+        return {
+            "society_id": society.society_id,
+            "name": society.name,
+            "siret": society.siret or "",
+            "folder_reference": society.folder_reference,
+            "city": {"label": society.city, "value": society.city} if society.city else None,
+            "postal_code": society.postal_code,
+        }
+
+    def _society_row(self, society: Society) -> dict[str, Any]:
+        """A row of the listing, with the fields of the Postman example ("societies")."""
+        address = " ".join(part for part in (society.postal_code, society.city, "FRANCE") if part)
+        return {
+            "ape": None,
+            "city": society.city or "",
+            "name": society.name,
+            "step": "",
+            "insee": None,
+            "siret": society.siret,
+            "status": "",
+            "address": address,
+            "capital": 0,
+            "country": "FRANCE",
+            "secured": False,
+            "analytics": False,
+            "member_id": 1,
+            "road_type": None,
+            "complement": None,
+            "coordonnee": [],
+            "society_id": society.society_id,
+            "address_bis": None,
+            "companyType": "",
+            "mail_liasse": None,
+            "postal_code": society.postal_code,
+            "safe_status": True,
+            "street_name": None,
+            "address_number": None,
+            "enable_quantity": False,
+            "id_type_company": 1,
+            "folder_reference": society.folder_reference,
+        }
 
     def _society(self, request: Request, token: Token, _: int | None) -> Response:
         if token.kind == "api" or request.header("society-id"):
@@ -99,7 +140,12 @@ class FakeMyUnisoft(MyUnisoftGateway):
             with self.lock:
                 return Response(body=self._society_body(self.societies[target]))
         with self.lock:
-            rows = [self._society_body(s) for s in self.societies.values() if s.schema_id == token.schema_id]
+            rows = [
+                self._society_row(s)
+                for s in sorted(self.societies.values(), key=lambda s: s.society_id)
+                if s.schema_id == token.schema_id
+            ]
+        # As the Postman example: "row_numbers" (the docs say "rows_number"), no pages.
         return Response(body={"row_numbers": len(rows), "pages_number": None, "society_array": rows})
 
     def _list_exercices(self, request: Request, token: Token, society_id: int | None) -> Response:

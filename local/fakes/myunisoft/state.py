@@ -46,6 +46,10 @@ class Society:
     society_id: int
     name: str
     schema_id: int
+    siret: str | None = None  # as typed in MyUnisoft: a SIREN, a SIRET, or nothing
+    city: str | None = None
+    postal_code: str | None = None
+    folder_reference: str | None = None
 
 
 @dataclass
@@ -124,9 +128,21 @@ class MyUnisoftState:
         with self.lock:
             self.partner_secrets[secret] = (self.partner_secrets[secret][0], active)
 
-    def add_society(self, society_id: int, name: str, *, schema_id: int) -> None:
+    def add_society(
+        self,
+        society_id: int,
+        name: str,
+        *,
+        schema_id: int,
+        siret: str | None = None,
+        city: str | None = None,
+        postal_code: str | None = None,
+        folder_reference: str | None = None,
+    ) -> None:
         with self.lock:
-            self.societies[society_id] = Society(society_id, name, schema_id)
+            self.societies[society_id] = Society(
+                society_id, name, schema_id, siret, city, postal_code, folder_reference
+            )
 
     def add_society_token(self, token: str, society_id: int) -> None:
         """A société (dossier) access: one dossier, no ``society-id`` header needed."""

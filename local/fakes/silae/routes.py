@@ -49,7 +49,7 @@ class _DossierRequest:
     end: datetime
 
 
-Operation = Callable[[Configuration, _DossierRequest | None], Response]
+Operation = Callable[[Configuration, _DossierRequest | None, Request], Response]
 
 
 class FakeSilae(SilaeState, FakeServer):
@@ -76,6 +76,7 @@ class FakeSilae(SilaeState, FakeServer):
         # (needs a dossiers header, handler)
         self._operations: dict[str, tuple[bool, Operation]] = {
             "/v1/InfosTechniquesDossiers/ListeNumerosDossiers": (False, self._liste_numeros_dossiers),
+            "/v1/InfosTechniquesDossiers/ListeDossiers": (False, self._liste_dossiers),
             "/v1/EcrituresComptables/EcrituresComptables4": (True, self._ecritures_comptables4),
             "/v1/EcrituresComptables/RecupererFichiersEcrituresComptables": (True, self._fichiers),
         }
@@ -102,6 +103,7 @@ class FakeSilae(SilaeState, FakeServer):
             self._configurations.clear()
             self._tokens.clear()
             self._payroll.clear()
+            self._properties.clear()
             self.scope = SILAE_DEFAULT_SCOPE
             self.clock = time.time
             self.token_lifetime_seconds = 3600
@@ -231,7 +233,7 @@ class FakeSilae(SilaeState, FakeServer):
                     raise Answer(self.not_found(request))
                 needs_dossiers, handler = known
                 checked = self._check_dossier_request(request, configuration) if needs_dossiers else None
-                response = handler(configuration, checked)
+                response = handler(configuration, checked, request)
         except Answer as answer:
             response = answer.response
         response.headers.update(warnings)
@@ -306,9 +308,27 @@ class FakeSilae(SilaeState, FakeServer):
 
     # -- operations ------------------------------------------------------------------------------
     def _liste_numeros_dossiers(
-        self, configuration: Configuration, checked: _DossierRequest | None
+        self, configuration: Configuration, checked: _DossierRequest | None, request: Request
     ) -> Response:
         return Response(body={"listeNumerosDossiers": sorted(configuration.dossiers)})
+
+    def _liste_dossiers(
+        self, configuration: Configuration, checked: _DossierRequest | None, request: Request
+    ) -> Response:
+        """The dossiers the configuration reaches, with their properties (a dossier given none is
+        listed by its number alone). ``etatDossier`` in the body keeps the dossiers in that state;
+        ``typeDossiers`` is ignored (both undocumented)."""
+        try:
+            body = request.json() if request.body else {}
+        except ValueError:
+            body = None
+        if not isinstance(body, dict) or any(
+            not isinstance(body.get(key, 0), int) or isinstance(body.get(key), bool)
+            for key in ("typeDossiers", "etatDossier")
+        ):
+            raise bad_request(CODE_INVALID_REQUEST, "Le corps de la requête est invalide.")
+        rows = self.dossier_rows(configuration.dossiers, state=body.get("etatDossier"))
+        return Response(body={"listeDossiers": rows})
 
     def _stored(self, checked: _DossierRequest) -> list[Payroll]:
         found, month = [], Period.of(checked.start.date())
@@ -319,7 +339,7 @@ class FakeSilae(SilaeState, FakeServer):
         return found
 
     def _ecritures_comptables4(
-        self, configuration: Configuration, checked: _DossierRequest | None
+        self, configuration: Configuration, checked: _DossierRequest | None, request: Request
     ) -> Response:
         checked = _required(checked)
         # avecToutesLesRepartitionsAnalytiques: its effect on the lines is undocumented; ignored here.
@@ -333,7 +353,9 @@ class FakeSilae(SilaeState, FakeServer):
             }
         )
 
-    def _fichiers(self, configuration: Configuration, checked: _DossierRequest | None) -> Response:
+    def _fichiers(
+        self, configuration: Configuration, checked: _DossierRequest | None, request: Request
+    ) -> Response:
         fichiers = [
             {"nomFichier": name, "document": base64.b64encode(content).decode("ascii")}
             for payroll in self._stored(_required(checked))

@@ -41,6 +41,18 @@ class IssuedToken:
 
 
 @dataclass
+class DossierProperties:
+    """What ``ListeDossiers`` tells of a dossier (``ProprietesDossier``)."""
+
+    raison_sociale: str
+    siret: str | None = None
+    groupe: str | None = None
+    etat_dossier: int = 1
+    numero_interne: str | None = None
+    jour_paiement_max_ssoc: int | None = None
+
+
+@dataclass
 class Payroll:
     ruptures: list[dict[str, Any]]
     files: list[tuple[str, bytes]]
@@ -55,6 +67,7 @@ class SilaeState:
         self._configurations: dict[str, Configuration] = {}
         self._tokens: dict[str, IssuedToken] = {}
         self._payroll: dict[tuple[str, Period], Payroll] = {}
+        self._properties: dict[str, DossierProperties] = {}
 
     def add_api_account(
         self,
@@ -102,6 +115,55 @@ class SilaeState:
             for token, issued in list(self._tokens.items()):
                 if client_id is None or issued.client_id == client_id:
                     del self._tokens[token]
+
+    def set_dossier_properties(
+        self,
+        dossier_number: str,
+        raison_sociale: str,
+        *,
+        siret: str | None = None,
+        groupe: str | None = None,
+        etat_dossier: int = 1,
+        numero_interne: str | None = None,
+        jour_paiement_max_ssoc: int | None = None,
+    ) -> None:
+        """A dossier's company name, SIRET (as typed in Silae: spaces and all) and state.
+
+        Which ``etatDossier`` values mean what is undocumented: the demo world says 1 for an open
+        dossier and 2 for a closed one, as paysync's default ``SILAE_CLOSED_DOSSIER_STATES`` does.
+        """
+        with self._state:
+            self._properties[dossier_number] = DossierProperties(
+                raison_sociale=raison_sociale,
+                siret=siret,
+                groupe=groupe,
+                etat_dossier=etat_dossier,
+                numero_interne=numero_interne,
+                jour_paiement_max_ssoc=jour_paiement_max_ssoc,
+            )
+
+    def dossier_rows(self, numbers: Iterable[str], *, state: int | None = None) -> list[dict[str, Any]]:
+        """``ProprietesDossier`` rows of these dossiers, by number (in ``state`` only, if given); a
+        dossier given no properties is listed by its number alone."""
+        rows: list[dict[str, Any]] = []
+        with self._state:
+            for number in sorted(numbers):
+                known = self._properties.get(number)
+                if known is None:
+                    rows.append({"numero": number})
+                elif state is None or known.etat_dossier == state:
+                    rows.append(
+                        {
+                            "numero": number,
+                            "raisonSociale": known.raison_sociale,
+                            "siret": known.siret or "",
+                            "groupe": known.groupe or "",
+                            "jourPaiementMaxSSOC": known.jour_paiement_max_ssoc or 0,
+                            "etatDossier": known.etat_dossier,
+                            "numeroInterne": known.numero_interne or "",
+                        }
+                    )
+        return rows
 
     def set_payroll(
         self,

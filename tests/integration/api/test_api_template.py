@@ -105,6 +105,7 @@ def test_api_functions_are_least_privilege(template: dict[str, Any]) -> None:
     assert _grants(template, "TestConnectionFunction") == {
         ("dynamodb:GetItem", config),
         ("dynamodb:UpdateItem", config),
+        ("dynamodb:Query", f"{config}/index/FirmIndex"),  # discovery: the firm's configured pairs
         ("dynamodb:Query", _arn("AccountLinksTable")),  # the account list
         ("dynamodb:PutItem", _arn("AccountLinksTable")),  # a manual link
         ("secretsmanager:GetSecretValue", f"{SECRETS}/*"),

@@ -115,7 +115,7 @@ def test_schemathesis_finds_no_server_error_and_no_answer_outside_the_schema(api
     ]
     headers = {"Authorization": f"Bearer {api.admin}"}
     operations = [result.ok() for result in schema.get_all_operations()]
-    assert len(operations) == 17
+    assert len(operations) == 18
     calls = 0
 
     for operation in operations:

@@ -90,6 +90,13 @@ def test_secrets_appear_in_no_answer_no_log_and_no_item(
             api.admin,
             {"payroll": payroll, "myunisoft_cabinet_token": NEW_SECRETS["cabinet_token"]},
         )
+        record(
+            "POST",
+            "/firms/cabinet-fuite/discovery",
+            api.admin,
+            {"payroll": payroll, "myunisoft_cabinet_token": NEW_SECRETS["cabinet_token"]},
+        )
+        record("POST", "/firms/cabinet-dupont/discovery", api.dupont)
         for dossier, key in (
             ("boulangerie-martin", api.dupont),
             ("transports-bernard", api.dupont),
@@ -142,6 +149,7 @@ def test_secrets_appear_in_no_answer_no_log_and_no_item(
         + "\n".join(r.getMessage() + " " + repr(r.__dict__) for r in caplog.records)
     )
     assert "connection tested" in logs and "firm saved" in logs  # the logs were captured
+    assert "dossiers discovered" in logs
     tables = boto3.resource("dynamodb")
     settings = api.env.services.settings
     items = repr(tables.Table(settings.config_table).scan()["Items"]) + repr(

@@ -184,3 +184,49 @@ def test_requests_are_recorded_and_reset(fake: FakeSilae, http: httpx.Client) ->
     fake.reset()
     assert fake.requests == [] and fake.calls == []
     assert call(http, LIST, key=KEY).status_code == 401  # the configuration is gone
+
+
+# -- ListeDossiers -----------------------------------------------------------------------------------
+DOSSIERS = "/payroll/v1/InfosTechniquesDossiers/ListeDossiers"
+
+
+def test_list_dossiers_gives_the_properties_of_the_dossiers_the_configuration_reaches(
+    fake: FakeSilae, http: httpx.Client
+) -> None:
+    fake.set_dossier_properties("D1", "BOULANGERIE MARTIN SARL", siret="412 345 670 00019", groupe="Nord")
+    fake.set_dossier_properties("D3", "HORS CONFIGURATION", siret="52345678800018")  # not reachable
+    response = call(http, DOSSIERS, {}, token=get_token(http))
+    assert response.status_code == 200, response.text
+    assert response.json() == {
+        "listeDossiers": [
+            {
+                "numero": "D1",
+                "raisonSociale": "BOULANGERIE MARTIN SARL",
+                "siret": "412 345 670 00019",
+                "groupe": "Nord",
+                "jourPaiementMaxSSOC": 0,
+                "etatDossier": 1,
+                "numeroInterne": "",
+            },
+            {"numero": "D2"},  # given no properties
+        ]
+    }
+
+
+def test_list_dossiers_filters_on_the_state_asked_for(fake: FakeSilae, http: httpx.Client) -> None:
+    fake.set_dossier_properties("D1", "OUVERT")
+    fake.set_dossier_properties("D2", "FERME", etat_dossier=2)
+    token = get_token(http)
+    closed = call(http, DOSSIERS, {"etatDossier": 2}, token=token).json()["listeDossiers"]
+    assert [row["numero"] for row in closed] == ["D2"]
+    assert [row["numero"] for row in call(http, DOSSIERS, {}, token=token).json()["listeDossiers"]] == [
+        "D1",
+        "D2",
+    ]
+
+
+@pytest.mark.parametrize("body", [["D1"], {"etatDossier": "2"}, {"typeDossiers": True}])
+def test_list_dossiers_refuses_a_body_of_the_wrong_shape(http: httpx.Client, body: Any) -> None:
+    response = call(http, DOSSIERS, body, token=get_token(http))
+    assert response.status_code == 400
+    assert response.json()["recoverable"] is False

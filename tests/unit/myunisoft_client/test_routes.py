@@ -158,3 +158,50 @@ def test_a_chart_in_several_pages_still_returns_what_came() -> None:
     }
     accounts = mock_client(lambda request: httpx.Response(200, json=page)).list_accounts()
     assert [a.account_id for a in accounts] == [1]
+
+
+# -- GET /society ----------------------------------------------------------------------------------------
+def test_list_societies_with_a_cabinet_token_sends_no_society_id(
+    harness: Harness, fake: FakeMyUnisoft
+) -> None:
+    fake.add_society(
+        5, "Garage Leroy", schema_id=1, siret="52345678800018", city="LILLE", postal_code="59000"
+    )
+    listing = harness.client(CABINET).list_societies()
+    assert not listing.company_access and not listing.partial
+    assert [(s.society_id, s.name, s.siret, s.city) for s in listing.societies] == [
+        (SOCIETY, "ACME", None, None),
+        (4, "BETA", None, None),
+        (5, "Garage Leroy", "52345678800018", "LILLE"),
+    ]
+    assert "society-id" not in harness.sent[-1].headers
+
+
+def test_a_societe_token_answers_its_own_file_not_a_listing(harness: Harness) -> None:
+    listing = harness.client(TOKEN).list_societies()
+    assert listing.company_access and listing.societies == ()
+
+
+def test_a_listing_announcing_more_is_partial_and_what_came_is_kept() -> None:
+    page = {
+        "row_numbers": 3,  # the Postman example's spelling
+        "pages_number": None,
+        "society_array": [
+            {"society_id": 1, "name": None, "siret": 412345670},
+            {"society_id": 2, "siret": " "},
+        ],
+    }
+    listing = mock_client(lambda request: httpx.Response(200, json=page)).list_societies()
+    assert listing.partial and listing.rows_number == 3
+    assert [(s.society_id, s.name, s.siret) for s in listing.societies] == [
+        (1, "", "412345670"),
+        (2, "", None),
+    ]
+    two_pages = {"rows_number": 1, "pages_number": 2, "society_array": [{"society_id": 1, "name": "A"}]}
+    assert mock_client(lambda request: httpx.Response(200, json=two_pages)).list_societies().partial
+
+
+def test_a_listing_of_an_unexpected_shape_is_an_error() -> None:
+    with pytest.raises(MyUnisoftError) as caught:
+        mock_client(lambda request: httpx.Response(200, json=[{"society_id": 1}])).list_societies()
+    assert caught.value.code == "ERR-UNEXPECTED-RESPONSE"

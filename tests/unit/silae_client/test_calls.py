@@ -203,3 +203,34 @@ def test_parse_expiration_warning_uses_paris_offsets() -> None:
 def test_parse_expiration_warning_rejects_garbage(value: str) -> None:
     with pytest.raises(ValueError):
         parse_expiration_warning(value)
+
+
+def test_list_dossiers_sends_an_empty_filter_and_reads_the_properties(
+    fake: FakeSilae, make_client: MakeClient
+) -> None:
+    fake.set_dossier_properties("D001", "Café des Arts", siret="", etat_dossier=2, groupe="Ouest")
+    fake.set_dossier_properties("D002", "GARAGE LEROY", siret="523 456 788 00018")
+    dossiers = make_client().list_dossiers()
+    assert [(d.number, d.name, d.siret, d.siren, d.group, d.state) for d in dossiers] == [
+        ("D001", "Café des Arts", None, None, "Ouest", 2),
+        ("D002", "GARAGE LEROY", "523 456 788 00018", "523456788", None, 1),
+    ]
+    (request,) = fake.requests_to("ListeDossiers")
+    assert request.header("dossiers") is None
+    assert request.json() == {}
+
+
+def test_list_dossiers_tolerates_what_the_contract_leaves_open() -> None:
+    from paysync.silae.models import parse_dossiers
+
+    rows = [
+        {"numero": " 000101 ", "raisonSociale": None, "siret": 41234567000019, "etatDossier": "2"},
+        {"raisonSociale": "SANS NUMERO"},  # cannot be tied to anything: left out
+        {"numero": "000102", "etatDossier": "fermé"},
+    ]
+    dossiers = parse_dossiers({"listeDossiers": rows})
+    assert [(d.number, d.name, d.siret, d.state) for d in dossiers] == [
+        ("000101", "", "41234567000019", 2),
+        ("000102", "", None, None),
+    ]
+    assert parse_dossiers({"listeDossiers": None}) == []

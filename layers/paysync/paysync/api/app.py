@@ -39,13 +39,14 @@ SECURITY_SCHEMES: dict[str, Any] = {
 SECURITY: list[dict[str, list[str]]] = [{"apiKey": []}]
 DOCS_PATHS = frozenset({"/openapi.json", "/swagger"})
 
-AREAS = ("settings", "status", "sync", "connection", "admin", "accounts")  # modules of paysync.api.routes
+# modules of paysync.api.routes
+AREAS = ("settings", "status", "sync", "connection", "admin", "accounts", "discovery")
 FUNCTION_AREAS: dict[str, tuple[str, ...]] = {
     "settings_api": ("settings", "status", "admin"),
     "on_demand_sync": ("sync",),
-    # The account views read the MyUnisoft token, as the connection test does: the settings
-    # function never reads a secret back.
-    "test_connection": ("connection", "accounts"),
+    # The account views and the discovery read the firm's credentials, as the connection test
+    # does: the settings function never reads a secret back.
+    "test_connection": ("connection", "accounts", "discovery"),
 }
 
 

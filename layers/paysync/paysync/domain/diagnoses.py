@@ -252,3 +252,25 @@ _CATALOGUE["MYUNISOFT-SOCIETY-MISMATCH"] = (
     "Générez le jeton dans le dossier MyUnisoft de cette société (Paramètres > Connecteurs dossier > "
     "Générer), ou corrigez l'identifiant de société du dossier.",
 )
+# Discovery: the firm's societies are listed with a cabinet token only.
+_CATALOGUE["MYUNISOFT-CABINET-TOKEN-MISSING"] = (
+    _C,
+    "Aucun jeton cabinet MyUnisoft n'est enregistré pour ce cabinet : la liste de ses sociétés ne peut pas "
+    "être lue, et aucune correspondance n'est proposée.",
+    "Générez un jeton cabinet dans MyUnisoft (Paramètres > Connecteurs cabinet > Générer) et enregistrez-le "
+    "dans paysync ; les jetons société ne donnent accès qu'à leur propre dossier.",
+)
+_CATALOGUE["MYUNISOFT-NOT-CABINET-TOKEN"] = (
+    _C,
+    "Le jeton MyUnisoft utilisé est un jeton société : il donne accès à un seul dossier, pas à la liste des "
+    "sociétés du cabinet, et aucune correspondance n'est proposée.",
+    "Générez un jeton cabinet dans MyUnisoft (Paramètres > Connecteurs cabinet > Générer) et utilisez-le "
+    "pour la découverte des dossiers.",
+)
+_CATALOGUE["MYUNISOFT-SOCIETIES-PARTIAL"] = (
+    _C,
+    "MyUnisoft n'a renvoyé qu'une partie des sociétés du cabinet (%1 lues) : les dossiers de paie des autres "
+    "sociétés restent sans proposition.",
+    "Associez ces dossiers à la main (identifiant de société MyUnisoft), ou contactez le support : MyUnisoft "
+    "ne documente pas comment lire les pages suivantes.",
+)

@@ -15,6 +15,11 @@ Route choices:
   vendor's guide "Récupérer et travailler avec le plan comptable" gives for the whole chart, in one
   call, with ``closed``/``blocked`` and ``rows_number``/``pages_number`` (so a partial answer shows).
   ``GET /account/v2`` also lists every account but says nothing about completeness;
+- the firm's societies are read with ``GET /society`` and a cabinet token, without ``society-id`` (with
+  it, or with a société token, the route answers one society's file). The Postman collection
+  documents no page parameter (only ``q``, ``sort`` and ``siret``): as for the chart, the first
+  answer is what there is, and a listing announcing more (``pages_number`` > 1, or more
+  ``rows_number`` than rows) says so (``SocietyListing.partial``);
 - "not found" on ``GET /entry/id?id_origin=`` is a 2xx without a ``PartnersEntryMetadata``
   (empty body, ``null``, ``{}``, ``[]``). The docs define no error code for it, and every non-2xx
   carries a catalogued code, so an error answer (a 404 included) is raised, never read as "absent":
@@ -34,7 +39,16 @@ from paysync.myunisoft.errors import (
     MyUnisoftAmbiguousWriteError,
     MyUnisoftError,
 )
-from paysync.myunisoft.models import Account, CreatedEntry, Diary, Exercice, FoundEntry, KeyInfo
+from paysync.myunisoft.models import (
+    Account,
+    CreatedEntry,
+    Diary,
+    Exercice,
+    FoundEntry,
+    KeyInfo,
+    Society,
+    SocietyListing,
+)
 from paysync.myunisoft.transport import MyUnisoftAccess, MyUnisoftTransport
 from paysync.observability import logger
 
@@ -71,6 +85,31 @@ class MyUnisoftClient(MyUnisoftTransport):
                 )
             payload = payload.get("account_array") or []
         return [self._parse(Account, item) for item in self._list(payload, "/account")]
+
+    def list_societies(self) -> SocietyListing:
+        """``GET /society`` (cabinet token, no ``society-id``): the firm's societies, one answer."""
+        payload = self._json(self._request("GET", "/society"))
+        if isinstance(payload, Mapping) and "society_array" not in payload and "society_id" in payload:
+            return SocietyListing(company_access=True)
+        if not isinstance(payload, Mapping):
+            raise MyUnisoftError(
+                UNEXPECTED_RESPONSE_CODE, "/society did not answer an object", request_id=self.last_request_id
+            )
+        rows = self._list(payload.get("society_array") or [], "/society")
+        # The Postman example spells it "row_numbers", the docs "rows_number".
+        count = payload.get("rows_number", payload.get("row_numbers"))
+        pages = payload.get("pages_number")
+        listing = SocietyListing(
+            societies=tuple(self._parse(Society, row) for row in rows),
+            rows_number=count if isinstance(count, int) else None,
+            pages_number=pages if isinstance(pages, int) else None,
+        )
+        if listing.partial:
+            logger.warning(
+                "MyUnisoft announced more societies than it answered; only those were read",
+                extra={"pages_number": pages, "rows_number": count, "rows": len(rows)},
+            )
+        return listing
 
     def find_or_create_account(self, number: str, label: str) -> Account:
         """``POST /account``: the account with this number, created when missing.

@@ -25,6 +25,8 @@ __all__ = [
     "KeyRoute",
     "KeyTarget",
     "KeyVersion",
+    "Society",
+    "SocietyListing",
     "parse_myunisoft_date",
 ]
 
@@ -171,6 +173,57 @@ class Exercice(_Model):
 
     def contains(self, day: dt.date) -> bool:
         return self.start_date <= day <= self.end_date
+
+
+# -- GET /society (cabinet token) ------------------------------------------------------------------
+def _text_or_none(value: object) -> object:
+    """``siret`` and the like: a string, a number (kept as its digits) or nothing."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(int(value))
+    if isinstance(value, str):
+        return value.strip() or None
+    return value
+
+
+class Society(_Model):
+    """A row of ``society_array``: one dossier (société) of the firm."""
+
+    society_id: int
+    name: str = ""
+    siret: str | None = None  # sometimes the 9-digit SIREN, sometimes the 14-digit SIRET, or null
+    folder_reference: str | None = None
+    city: str | None = None
+    postal_code: str | None = None
+
+    @field_validator("name", mode="before")
+    @classmethod
+    def _none_is_empty(cls, value: object) -> object:
+        return "" if value is None else value
+
+    @field_validator("siret", "folder_reference", "city", "postal_code", mode="before")
+    @classmethod
+    def _text(cls, value: object) -> object:
+        return _text_or_none(value)
+
+
+class SocietyListing(_Model):
+    """What ``GET /society`` gave: the societies, and whether that was all of them.
+
+    ``company_access``: the token is a société (dossier) token, whose answer is its own society's
+    file and not a listing: no society is read from it.
+    """
+
+    societies: tuple[Society, ...] = ()
+    rows_number: int | None = None
+    pages_number: int | None = None
+    company_access: bool = False
+
+    @property
+    def partial(self) -> bool:
+        """More rows or pages announced than came (no page parameter is documented)."""
+        more_pages = self.pages_number is not None and self.pages_number > 1
+        more_rows = self.rows_number is not None and self.rows_number > len(self.societies)
+        return more_pages or more_rows
 
 
 # -- GET /entry/id?id_origin= ---------------------------------------------------------------------

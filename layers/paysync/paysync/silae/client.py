@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 import httpx
 
 from paysync.config import SilaeSettings
+from paysync.domain.discovery import PayrollDossier
 from paysync.domain.payroll import PayrollFile, PayrollGroup
 from paysync.domain.periods import Period
 from paysync.silae.auth import CachedToken, SilaeAuth, SilaeCredentials, TokenCache, default_token_cache
@@ -37,9 +38,11 @@ from paysync.silae.errors import (
     SilaeTransientError,
 )
 from paysync.silae.models import (
+    dossiers_request,
     entries_request,
     files_request,
     parse_dossier_numbers,
+    parse_dossiers,
     parse_files,
     parse_groups,
 )
@@ -53,6 +56,7 @@ logger = logging.getLogger(__name__)
 PARIS: Final = ZoneInfo("Europe/Paris")
 
 LIST_DOSSIER_NUMBERS_PATH: Final = "/v1/InfosTechniquesDossiers/ListeNumerosDossiers"
+LIST_DOSSIERS_PATH: Final = "/v1/InfosTechniquesDossiers/ListeDossiers"
 ENTRIES_PATH: Final = "/v1/EcrituresComptables/EcrituresComptables4"
 FILES_PATH: Final = "/v1/EcrituresComptables/RecupererFichiersEcrituresComptables"
 
@@ -163,6 +167,13 @@ class SilaeClient(VendorClient):
     def list_dossier_numbers(self) -> list[str]:
         """The dossier numbers the access configuration may reach."""
         return parse_dossier_numbers(self._post(LIST_DOSSIER_NUMBERS_PATH, None, None))
+
+    def list_dossiers(self) -> list[PayrollDossier]:
+        """Every dossier the access configuration may reach, with its name, SIRET and state.
+
+        Like ``ListeNumerosDossiers`` it concerns no dossier in particular: no ``dossiers`` header.
+        """
+        return parse_dossiers(self._post(LIST_DOSSIERS_PATH, dossiers_request(), None))
 
     def fetch_entries(self, dossier_number: str, period: Period) -> list[PayrollGroup]:
         """The payroll journal entries of one dossier and month, one group per Silae rupture."""
@@ -336,6 +347,7 @@ __all__ = [
     "DOSSIERS_HEADER",
     "ENTRIES_PATH",
     "FILES_PATH",
+    "LIST_DOSSIERS_PATH",
     "LIST_DOSSIER_NUMBERS_PATH",
     "PRIMARY_EXPIRY_HEADER",
     "SECONDARY_EXPIRY_HEADER",

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from typing import Any
 
+from paysync.domain.discovery import PayrollDossier
 from paysync.domain.payroll import Direction, PayrollFile, PayrollGroup, PayrollLine
 from paysync.domain.periods import Period
 from paysync.silae.errors import SilaeResponseError
@@ -145,3 +146,40 @@ def parse_files(payload: Any) -> list[PayrollFile]:
 def parse_dossier_numbers(payload: Any) -> list[str]:
     """``ListeNumerosDossiersResponse`` → dossier numbers, as strings."""
     return [_text(number) for number in _list(_object(payload, "the dossiers"), "listeNumerosDossiers")]
+
+
+def dossiers_request() -> dict[str, Any]:
+    """Body of ``ListeDossiers`` (definition ``ListeDossiersRequest``): its two filters
+    (``typeDossiers``, ``etatDossier``) are optional and their values undocumented, so none is sent
+    and the states are read from the answer."""
+    return {}
+
+
+def _state(value: object) -> int | None:
+    if isinstance(value, bool) or value is None:
+        return None
+    try:
+        return int(str(value).strip())
+    except ValueError:
+        return None
+
+
+def parse_dossiers(payload: Any) -> list[PayrollDossier]:
+    """``ListeDossiersResponse`` → payroll dossiers (``ProprietesDossier``); a row without a number
+    cannot be tied to anything and is left out."""
+    dossiers: list[PayrollDossier] = []
+    for item in _list(_object(payload, "the dossiers"), "listeDossiers"):
+        row = _object(item, "a dossier")
+        number = _text(row.get("numero"))
+        if not number:
+            continue
+        dossiers.append(
+            PayrollDossier(
+                number=number,
+                name=_text(row.get("raisonSociale")),
+                siret=_text(row.get("siret")) or None,
+                group=_text(row.get("groupe")) or None,
+                state=_state(row.get("etatDossier")),
+            )
+        )
+    return dossiers

@@ -134,11 +134,17 @@ class SyncIn(InputModel):
     )
 
 
-class CandidateTestIn(InputModel):
-    """Credentials to try before saving them; what is left out is taken from the saved firm."""
+class FirmCredentialsIn(InputModel):
+    """Firm credentials to use instead of the saved ones (never stored); what is left out is taken
+    from the saved firm."""
 
     payroll: PayrollCredentialsIn | None = None
     myunisoft_cabinet_token: Token | None = None
+
+
+class CandidateTestIn(FirmCredentialsIn):
+    """Credentials to try before saving them; what is left out is taken from the saved firm."""
+
     payroll_dossier_number: DossierNumber | None = Field(
         default=None, description="A Silae dossier whose access to check."
     )

@@ -8,7 +8,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body
 
 from paysync.api.common import DossierIdPath, FirmIdPath, caller, responses, services
-from paysync.api.models.inputs import CandidateTestIn
+from paysync.api.models.inputs import CandidateTestIn, FirmCredentialsIn
 from paysync.api.models.views import ConnectionReport
 from paysync.storage.secrets import PayrollSecret
 from paysync.usecases import connection_check
@@ -47,13 +47,15 @@ def test_dossier(dossier_id: DossierIdPath) -> ConnectionReport:
 def test_candidate(
     firm_id: FirmIdPath, body: Annotated[CandidateTestIn | None, Body()] = None
 ) -> ConnectionReport:
-    candidate = _candidate(body)
+    candidate = candidate_of(body)
     report = connection_check.check_candidate(services(), caller(router), firm_id, candidate)
     return ConnectionReport.model_validate(report)
 
 
-def _candidate(body: CandidateTestIn | None) -> Candidate:
+def candidate_of(body: FirmCredentialsIn | None) -> Candidate:
+    """The use cases' candidate credentials (the connection test's and the discovery's)."""
     given = body or CandidateTestIn()
+    tested = given if isinstance(given, CandidateTestIn) else CandidateTestIn()
     payroll = given.payroll
     return Candidate(
         payroll=PayrollSecret(
@@ -67,6 +69,6 @@ def _candidate(body: CandidateTestIn | None) -> Candidate:
         myunisoft_token=given.myunisoft_cabinet_token.get_secret_value().strip()
         if given.myunisoft_cabinet_token
         else None,
-        dossier_number=given.payroll_dossier_number,
-        society_id=given.society_id,
+        dossier_number=tested.payroll_dossier_number,
+        society_id=tested.society_id,
     )

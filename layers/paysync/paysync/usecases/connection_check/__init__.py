@@ -53,6 +53,7 @@ __all__ = [
     "Candidate",
     "Check",
     "Report",
+    "candidate_target",
     "check_candidate",
     "check_saved_dossier",
 ]
@@ -143,6 +144,11 @@ class Candidate:
 def check_candidate(services: Services, principal: Principal, firm_id: str, candidate: Candidate) -> Report:
     """Test firm-level credentials before they are saved (the firm itself need not exist yet)."""
     check_firm_access(principal, firm_id)
+    return _run(services, candidate_target(services, firm_id, candidate))
+
+
+def candidate_target(services: Services, firm_id: str, candidate: Candidate) -> Target:
+    """The firm-level credentials in force: the candidate's, else the saved firm's (discovery too)."""
     firm = services.config.get_firm(firm_id)
     payroll: PayrollInForce | None
     if candidate.payroll is not None and candidate.secret_generated_on is not None:
@@ -156,7 +162,7 @@ def check_candidate(services: Services, principal: Principal, firm_id: str, cand
     token = candidate.myunisoft_token
     if token is None and firm is not None and firm.has_cabinet_token:
         token = services.secrets.myunisoft_token("firm", firm_id)
-    target = Target(
+    return Target(
         firm_id=firm_id,
         dossier_id=None,
         payroll=payroll,
@@ -168,4 +174,3 @@ def check_candidate(services: Services, principal: Principal, firm_id: str, cand
         society_id=candidate.society_id,
         society_required=False,
     )
-    return _run(services, target)

@@ -16,9 +16,9 @@ from paysync.usecases.services import Services
 CHECK_TIMEOUT_SECONDS = 4.0
 
 
-def one_short_attempt(timeout_seconds: float) -> dict[str, Any]:
+def one_short_attempt(timeout_seconds: float, limit: float = CHECK_TIMEOUT_SECONDS) -> dict[str, Any]:
     """What a check changes in a vendor's client settings: a short timeout, a single attempt."""
-    return {"timeout_seconds": min(timeout_seconds, CHECK_TIMEOUT_SECONDS), "max_attempts": 1}
+    return {"timeout_seconds": min(timeout_seconds, limit), "max_attempts": 1}
 
 
 @dataclass(frozen=True)
