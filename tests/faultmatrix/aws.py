@@ -18,7 +18,7 @@ import threading
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from botocore.awsrequest import AWSResponse
 
@@ -72,6 +72,10 @@ class _Body:
 
     def stream(self, **_: Any) -> Iterator[bytes]:
         yield self._content
+
+
+def _response(url: str, status: int, headers: dict[str, str], content: bytes) -> AWSResponse:
+    return AWSResponse(url, status, cast(Any, headers), _Body(content))
 
 
 class AwsFaults:
@@ -129,13 +133,13 @@ class AwsFaults:
             "Error": {"Code": fault.code, "Message": f"injected: {fault.name}"},
             "ResponseMetadata": {"HTTPStatusCode": fault.status, "RequestId": "injected"},
         }
-        return AWSResponse("https://injected.invalid", fault.status, {}, _Body(b"")), parsed
+        return _response("https://injected.invalid", fault.status, {}, b""), parsed
 
     def _before_send(self, request: Any, **_: Any) -> Any:
         # JSON-protocol services name the call in X-Amz-Target: "DynamoDB_20120810.PutItem".
-        target = request.headers.get("X-Amz-Target") or b""
-        target = target.decode() if isinstance(target, bytes) else str(target)
-        prefix, _, operation = target.partition(".")
+        raw = request.headers.get("X-Amz-Target") or b""
+        target = raw.decode() if isinstance(raw, bytes) else str(raw)
+        prefix, _dot, operation = target.partition(".")
         service = _TARGET_PREFIXES.get(prefix.lower(), prefix.lower())
         body = request.body if isinstance(request.body, bytes) else b""
         fault = self._take(service, operation, body, per_attempt=True)
@@ -143,7 +147,7 @@ class AwsFaults:
             return None
         content = json.dumps({"__type": fault.code, "message": f"injected: {fault.name}"}).encode()
         headers = {"x-amzn-RequestId": "injected", "Content-Type": "application/x-amz-json-1.0"}
-        return AWSResponse(request.url, fault.status, headers, _Body(content))
+        return _response(request.url, fault.status, headers, content)
 
 
 _TARGET_PREFIXES = {"dynamodb_20120810": "dynamodb", "secretsmanager": "secrets-manager"}
@@ -201,4 +205,4 @@ class FifoDeduplication:
                 None  # the rest goes to the queue (its answer omits the dropped ones: paysync reads "Failed")
             )
         parsed = {"Successful": answered, "Failed": [], "ResponseMetadata": {"HTTPStatusCode": 200}}
-        return AWSResponse("https://sqs.invalid", 200, {}, _Body(b"")), parsed
+        return _response("https://sqs.invalid", 200, {}, b""), parsed

@@ -15,6 +15,7 @@ cure. The last four must be 0.
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -61,6 +62,14 @@ MATRIX_ENV = {
     "AWS_RETRY_MODE": "legacy",
 }
 MATRIX_FAKE_RATE_LIMIT = 100_000
+SAFE_AWS_ENV = {
+    "AWS_DEFAULT_REGION": "eu-west-3",
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "POWERTOOLS_TRACE_DISABLED": "true",
+    "POWERTOOLS_METRICS_NAMESPACE": "PaysyncFaultMatrix",
+    "POWERTOOLS_SERVICE_NAME": "paysync",
+}
 
 
 @dataclass(frozen=True)
@@ -400,7 +409,8 @@ def run_matrix(
     aws_nights: Sequence[AwsNight] = AWS_NIGHTS,
     reminders: bool = True,
 ) -> MatrixReport:
-    """The matrix on a local stack of its own (in-process moto, both fakes), started and stopped here."""
+    """The matrix on a local stack of its own (in-process moto, both fakes), started and stopped
+    here; the environment is restored after."""
     import pytest
 
     from paysync.observability import logger
@@ -408,26 +418,35 @@ def run_matrix(
 
     level = logger.log_level
     logger.setLevel("ERROR")  # thousands of runs: their logs would cost more than their work
-    with pytest.MonkeyPatch.context() as monkeypatch, local_env(monkeypatch, **MATRIX_ENV) as env:
-        env.myunisoft.rate_limit = MATRIX_FAKE_RATE_LIMIT
-        for key, value in env.resources.function_environment("KeyExpiryRemindersFunction").items():
-            if not key.startswith(("SILAE_", "MYUNISOFT_")):
+    executor_log = logging.getLogger("local.executor")  # a warning per failed delivery
+    executor_level = executor_log.level
+    executor_log.setLevel(logging.ERROR)
+    try:
+        with pytest.MonkeyPatch.context() as monkeypatch:
+            # Never real AWS (``make bench`` runs this outside the tests' conftest).
+            for key, value in SAFE_AWS_ENV.items():
                 monkeypatch.setenv(key, value)
-        reset_library_caches()
-        stack = NightStack(env, MATRIX_FIRMS)
-        planned = PlannedCrashes()
-        crashes = CrashPoints(planned).install(monkeypatch)
-        matrix = FaultMatrix(
-            stack,
-            crashes,
-            planned,
-            behaviours=behaviours,
-            kinds=kinds,
-            points=points,
-            aws_nights=aws_nights,
-            reminders=reminders,
-        )
-        try:
-            return matrix.run()
-        finally:
-            logger.setLevel(level)
+            for key in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL"):
+                monkeypatch.delenv(key, raising=False)
+            with local_env(monkeypatch, **MATRIX_ENV) as env:
+                env.myunisoft.rate_limit = MATRIX_FAKE_RATE_LIMIT
+                reminders_env = env.resources.function_environment("KeyExpiryRemindersFunction")
+                for key, value in reminders_env.items():
+                    if not key.startswith(("SILAE_", "MYUNISOFT_")):
+                        monkeypatch.setenv(key, value)
+                reset_library_caches()
+                planned = PlannedCrashes()
+                matrix = FaultMatrix(
+                    NightStack(env, MATRIX_FIRMS),
+                    CrashPoints(planned).install(monkeypatch),
+                    planned,
+                    behaviours=behaviours,
+                    kinds=kinds,
+                    points=points,
+                    aws_nights=aws_nights,
+                    reminders=reminders,
+                )
+                return matrix.run()
+    finally:
+        logger.setLevel(level)
+        executor_log.setLevel(executor_level)

@@ -129,7 +129,7 @@ class Tally:
 @dataclass
 class Night:
     env: Env
-    date: date
+    day: date  # the night's date
     period: Period
     items: list[SeededDossier]
 
@@ -148,7 +148,7 @@ class Night:
     def run_id(self, item: SeededDossier, night: date | None = None) -> str:
         """The nightly run the planner makes for ``item`` (deterministic)."""
         dossier = item.dossier.model_copy(update={"pending_period": str(self.period)})
-        return nightly_run_id(dossier, night or self.date)
+        return nightly_run_id(dossier, night or self.day)
 
     # -- what the handlers do ----------------------------------------------------------------------
     def plan(self, *, night: date | None = None, retries: int = 3) -> dict[str, Any]:
@@ -156,7 +156,7 @@ class Night:
         does (``RetryPolicy.MaximumRetryAttempts``: 3)."""
         for attempt in range(retries + 1):
             try:
-                return run_nightly(self.env, night or self.date)
+                return run_nightly(self.env, night or self.day)
             except Exception:
                 if attempt == retries:
                     raise
@@ -196,7 +196,7 @@ class Night:
         """The nightly runs of this night's dossiers (or of ``items``): the night's own and the
         next day's (``next_day``), read in batches."""
         chosen = items if items is not None else self.items
-        keys = [{"run_id": self.run_id(item, day)} for item in chosen for day in (self.date, self.next_day())]
+        keys = [{"run_id": self.run_id(item, day)} for item in chosen for day in (self.day, self.next_day())]
         resource = boto3.resource("dynamodb")
         table = self.services.settings.runs_table
         found: list[Run] = []
@@ -232,7 +232,7 @@ class Night:
         return tally
 
     def next_day(self) -> date:
-        return self.date + timedelta(days=1)
+        return self.day + timedelta(days=1)
 
 
 def _run_id(body: str) -> str:
