@@ -4,7 +4,8 @@
 2. API calls per dossier against the design's minimum (same night);
 3. cold import of each handler against ``import boto3``;
 4. DynamoDB items the nightly planning reads per due dossier (10 000 and 2 000 configured);
-5. peak memory of a worker syncing a dossier whose files total 20 MB.
+5. peak memory of a worker syncing a dossier whose files total 20 MB;
+6. the fault matrix: entries posted twice, lost, runs stuck, runs in the DLQ not transient (all 0).
 
 Durations of the night are scaled down (``--scale``, see ``benchmarks/stack.py``); the table shows
 ratios, the machine it ran on, and exits 1 when a goal is missed. ``--tiny`` runs everything at a
@@ -25,7 +26,7 @@ from pathlib import Path
 
 from benchmarks.common import RESULTS, Result, machine, say, table, write
 
-BENCHMARKS = ("night", "imports", "planning", "memory")
+BENCHMARKS = ("night", "imports", "planning", "memory", "faults")
 DEFAULT_SCALE = 5.0  # a real night of ~6 min runs in ~75 s; see benchmarks/stack.py
 
 
@@ -59,11 +60,18 @@ def _memory(args: argparse.Namespace) -> list[Result]:
     return run_memory(total_bytes=MB if args.tiny else 20 * MB)
 
 
+def _faults(args: argparse.Namespace) -> list[Result]:
+    from benchmarks.faults import run_faults
+
+    return run_faults(tiny=args.tiny)
+
+
 RUNNERS: dict[str, Callable[[argparse.Namespace], list[Result]]] = {
     "night": _night,
     "imports": _imports,
     "planning": _planning,
     "memory": _memory,
+    "faults": _faults,
 }
 
 

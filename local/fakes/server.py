@@ -18,7 +18,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Self
 from urllib.parse import parse_qs, urlsplit
 
 from local.threaded_http import serve_in_background, stop_server
@@ -57,8 +57,9 @@ class Fault:
     (close the connection at once), ``lost_response`` (handle the request, then close without
     answering: a write applied whose answer never arrives), or a vendor-specific kind the fake
     understands (``rate_limit``, ``maintenance``, ``concurrency``, ``recoverable``, ``unrecoverable``).
-    times: how many matching requests it hits (None: every one). path_contains and headers (a
-    lower-case header name and a substring of its value): which requests.
+    times: how many matching requests it hits (None: every one), after letting the first ``skip``
+    through. path_contains, method (empty: any) and headers (a lower-case header name and a
+    substring of its value): which requests.
     """
 
     kind: str
@@ -68,9 +69,11 @@ class Fault:
     status: int = 500
     extra: dict[str, Any] = field(default_factory=dict)
     headers: dict[str, str] = field(default_factory=dict)
+    method: str = ""
+    skip: int = 0
 
-    def matches(self, path: str, headers: dict[str, str] | None = None) -> bool:
-        if self.path_contains not in path:
+    def matches(self, path: str, headers: dict[str, str] | None = None, method: str = "") -> bool:
+        if self.path_contains not in path or (self.method and method and self.method != method):
             return False
         found = headers or {}
         return all(value in found.get(name, "") for name, value in self.headers.items())
@@ -114,10 +117,13 @@ class FaultPlan:
             self.latency_seconds = 0.0
             self.injected.clear()
 
-    def take(self, path: str, headers: dict[str, str] | None = None) -> Fault | None:
+    def take(self, path: str, headers: dict[str, str] | None = None, method: str = "") -> Fault | None:
         with self._lock:
             for fault in self._faults:
-                if fault.matches(path, headers):
+                if fault.matches(path, headers, method):
+                    if fault.skip > 0:
+                        fault.skip -= 1
+                        continue
                     if fault.times is not None:
                         fault.times -= 1
                         if fault.times <= 0:
@@ -125,7 +131,7 @@ class FaultPlan:
                     self.injected[fault.kind] += 1
                     return fault
             for probability, fault in self._random:
-                if fault.matches(path, headers) and self._rng.random() < probability:
+                if fault.matches(path, headers, method) and self._rng.random() < probability:
                     self.injected[fault.kind] += 1
                     return copy.copy(fault)
         return None
@@ -172,7 +178,7 @@ class FakeServer:
             self.calls.append((request.method, request.path, time.monotonic()))
         if self.faults.latency_seconds:
             time.sleep(self.faults.latency_seconds)
-        fault = self.faults.take(request.path, request.headers)
+        fault = self.faults.take(request.path, request.headers, request.method)
         if fault is not None:
             if fault.kind == "lost_response":
                 self._route(request)  # applied...
@@ -268,7 +274,7 @@ class FakeServer:
         stop_server(self._httpd)
         self._httpd = None
 
-    def __enter__(self) -> FakeServer:
+    def __enter__(self) -> Self:
         self.start()
         return self
 

@@ -1,142 +1,226 @@
-"""Never post twice: concurrent runs, crashes between POST and ledger, redeliveries."""
+"""Never twice, never stuck: the faulty nights of ``tests.faultmatrix.scenarios`` and a few more,
+under every combination of the fake MyUnisoft's switches (``every_behaviour``): no uniqueness by
+default, so nothing here holds because the fake refused a duplicate.
+
+One local stack for the module (``NightStack``): every test gets a night of its own period.
+"""
 
 from __future__ import annotations
 
-import threading
-from datetime import UTC, datetime
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 
+import boto3
 import pytest
 
-from paysync.domain.models import Run, RunStatus
-from paysync.storage.ledger import Ledger
+from benchmarks.world import FirmSpec
+from local.fakes.myunisoft import Behaviour, every_behaviour
+from local.fakes.server import Fault
+from paysync.domain.models import RunStatus
 from paysync.usecases.sync_dossier import sync_run
-from tests.harness import Env, create_run, drain, run_nightly, society_entries
-from tests.integration.conftest import NIGHT
+from tests.faultmatrix import scenarios
+from tests.faultmatrix.crashes import CrashPoints
+from tests.faultmatrix.nights import Night, NightStack
+from tests.faultmatrix.vendor import LOOKUP
+from tests.harness import local_env
+
+BEHAVIOURS = every_behaviour()
+UNIQUE = [b for b in BEHAVIOURS if b.partner_id_unique]
 
 
-def _extra_run(env: Env, run_id: str, dossier_id: str, period: str) -> Run:
-    return create_run(env, run_id, dossier_id, period)  # type: ignore[no-any-return]
+@pytest.fixture(scope="module")
+def stack() -> Iterator[NightStack]:
+    with (
+        pytest.MonkeyPatch.context() as monkeypatch,
+        local_env(monkeypatch, SECRETS_CACHE_SECONDS="300") as env,
+    ):
+        # two dossiers: one on a cabinet token with one entry, one on its own token with two
+        yield NightStack(env, [FirmSpec(1, True), FirmSpec(1, False)], entries=lambda index: index)
 
 
-def test_two_runs_of_one_dossier_at_once_post_each_entry_once(env: Env, world) -> None:  # type: ignore[no-untyped-def]
-    period = str(world.period)
-    runs = [_extra_run(env, f"race-{i}", "garage-leroy", period) for i in range(2)]
-    barrier = threading.Barrier(2)
-    outcomes: list[object] = []
-
-    def work(run_id: str) -> None:
-        barrier.wait()
-        try:
-            outcomes.append(sync_run(env.services, run_id))
-        except Exception as error:  # a loser may be told to retry later
-            outcomes.append(error)
-
-    threads = [threading.Thread(target=work, args=(r.run_id,)) for r in runs]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    # Whatever interleaving happened, a redelivery of any unfinished run settles it.
-    for run in runs:
-        current = env.services.runs.get(run.run_id)
-        if current is not None and not current.status.finished:
-            sync_run(env.services, run.run_id, receive_count=2)
-    assert len(society_entries(env, 102)) == 2
-    partner_ids = [e["entry_origin_partner_id"] for e in society_entries(env, 102)]
-    assert len(set(partner_ids)) == 2
-    statuses = {env.services.runs.get(r.run_id).status for r in runs}
-    assert statuses == {RunStatus.SUCCEEDED}
+@pytest.fixture(params=BEHAVIOURS, ids=lambda b: b.label)
+def night(stack: NightStack, request: pytest.FixtureRequest) -> Night:
+    return stack.night(behaviour=request.param)
 
 
-class Crash(BaseException):
-    """Dies like a killed Lambda: not an Exception, nothing catches it."""
+def assert_each_entry_once(night: Night) -> None:
+    tally = night.tally()
+    assert tally.duplicates == 0 and tally.lost == 0, tally.problems
+    assert tally.in_myunisoft == tally.expected > 0
 
 
-def test_a_crash_after_the_post_before_the_ledger_write_leaves_one_entry(
-    env: Env, world, monkeypatch: pytest.MonkeyPatch
-) -> None:  # type: ignore[no-untyped-def]
-    original = Ledger.mark_posted
-    crashed: list[str] = []
-
-    def crash_once(self: Ledger, partner_id: str, **kwargs: object) -> None:
-        if not crashed:
-            crashed.append(partner_id)
-            raise Crash
-        original(self, partner_id, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(Ledger, "mark_posted", crash_once)
-    run = _extra_run(env, "crashy", "boulangerie-martin", str(world.period))
-    with pytest.raises(Crash):
-        sync_run(env.services, run.run_id)
-    assert len(society_entries(env, 101)) == 1  # the POST landed before the crash
-    assert env.services.ledger.get(crashed[0]).status == "claimed"
-
-    # SQS delivers the message again: the same run claims again, finds the entry in MyUnisoft.
-    finished = sync_run(env.services, run.run_id, receive_count=2)
-    assert finished is not None and finished.status is RunStatus.SUCCEEDED
-    assert [e.status for e in finished.entries] == ["already_posted"]
-    assert len(society_entries(env, 101)) == 1
-    record = env.services.ledger.get(crashed[0])
-    assert record.status == "posted" and record.entry_id == society_entries(env, 101)[0]["entry_id"]
+def test_a_night_posts_every_entry_once_and_the_same_night_again_nothing(night: Night) -> None:
+    night.plan()
+    night.drain()
+    assert_each_entry_once(night)
+    assert {run.status for run in night.runs()} == {RunStatus.SUCCEEDED}
+    posted = night.entries()
+    night.plan()  # the same night again: every run is there, finished
+    night.drain()
+    assert night.entries() == posted
 
 
-def test_a_claim_left_by_another_crashed_run_is_recovered_after_its_lease(env: Env, world) -> None:  # type: ignore[no-untyped-def]
-    from datetime import timedelta
+def test_a_second_run_between_lookup_and_post_posts_nothing(
+    night: Night, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    scenarios.second_run_between_lookup_and_post(night, monkeypatch)
+    item = night.items[0]
+    counts = night.entries()
+    assert [counts[pid] for pid in night.partner_ids(item)] == [1] * len(night.partner_ids(item))
+    runs = [
+        night.services.runs.get(f"{name}-{item.dossier.dossier_id}-{night.period}")
+        for name in ("first", "second")
+    ]
+    assert {run.status for run in runs} == {RunStatus.SUCCEEDED}
+    assert {entry.status for entry in runs[1].entries} == {"already_posted"}
 
-    from paysync.domain.entries import partner_entry_ids
-    from paysync.domain.periods import Period
 
-    dossier = env.services.config.get_dossier("cafe-gare")
-    pid = partner_entry_ids(201, "000201", Period.parse(str(world.period)), [world.dossiers[4].groups[0]])[0]
+def test_a_worker_killed_between_the_claim_and_the_post_posts_once(
+    night: Night, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The claim is held, the lookup said absent, nothing was sent: the redelivery claims again
+    (its own claim) and posts."""
+    CrashPoints(lambda run_id, count, point: point == "between_claim_and_post" and count == 1).install(
+        monkeypatch
+    )
+    night.plan()
+    night.drain()
+    assert_each_entry_once(night)
+    assert {run.status for run in night.runs()} == {RunStatus.SUCCEEDED}
+
+
+def test_a_worker_killed_after_the_post_before_the_ledger_write_posts_once(
+    night: Night, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    scenarios.killed_before_the_ledger_write(night, monkeypatch)
+    assert_each_entry_once(night)
+    runs = night.runs()
+    assert {run.status for run in runs} == {RunStatus.SUCCEEDED}
+    # the redelivery found each entry in MyUnisoft and recorded it
+    assert any(entry.status == "already_posted" for run in runs for entry in run.entries)
+    for item in night.items:
+        for pid in night.partner_ids(item):
+            record = night.services.ledger.get(pid)
+            assert record is not None and record.status == "posted"
+
+
+def test_an_answer_lost_after_the_commit_posts_once(night: Night, monkeypatch: pytest.MonkeyPatch) -> None:
+    scenarios.answer_lost_after_commit(night, monkeypatch)
+    assert_each_entry_once(night)
+    assert night.env.myunisoft.faults.injected["lost_response"] == len(night.items)
+
+
+def test_a_ledger_wiped_mid_period_posts_nothing_twice(night: Night, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every entry posted and recorded, then the run dies before saving, and the ledger is lost
+    (a restored backup, a table recreated): the redelivery finds each entry by its partner id."""
+    CrashPoints(lambda run_id, count, point: point == "before_run_update" and count == 1).install(monkeypatch)
+    ledger = boto3.resource("dynamodb").Table(night.services.settings.ledger_table)
+    original = night.services.runs.save
+
+    def wipe_then_save(run):  # type: ignore[no-untyped-def]
+        for item in night.items:
+            for pid in night.partner_ids(item):
+                ledger.delete_item(Key={"partner_id": pid})
+        return original(run)
+
+    night.plan()
+    monkeypatch.setattr(night.services.runs, "save", wipe_then_save)
+    night.drain()
+    assert_each_entry_once(night)
+    assert {run.status for run in night.runs()} == {RunStatus.SUCCEEDED}
+
+
+def test_a_claim_left_by_another_crashed_run_is_taken_over_after_its_lease(night: Night) -> None:
     stale = datetime.now(UTC) - timedelta(hours=2)
-    assert env.services.ledger.claim(
-        pid,
-        run_id="dead-run",
-        dossier_id=dossier.dossier_id,
-        period=str(world.period),
-        now=stale,
-        lease=timedelta(minutes=15),
+    item = night.items[0]
+    for pid in night.partner_ids(item):
+        assert night.services.ledger.claim(
+            pid,
+            run_id="dead-run",
+            dossier_id=item.dossier.dossier_id,
+            period=str(night.period),
+            now=stale,
+            lease=timedelta(minutes=15),
+        ).granted
+    night.plan()
+    night.drain()
+    assert_each_entry_once(night)
+
+
+def test_a_redelivered_finished_run_does_nothing(night: Night) -> None:
+    night.plan()
+    night.drain()
+    run = night.runs()[0]
+    assert sync_run(night.services, run.run_id, receive_count=2) is None
+    assert_each_entry_once(night)
+
+
+def test_a_refused_lookup_fails_the_run_precisely_gives_the_claims_back_and_stays_out_of_the_dlq(
+    night: Night, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    night.env.myunisoft.faults.add(
+        Fault(
+            "refused", times=None, path_contains=LOOKUP, method="GET", extra={"code": "ERR-FORBIDDEN-ROUTE"}
+        )
     )
-    run = _extra_run(env, "after-crash", "cafe-gare", str(world.period))
-    finished = sync_run(env.services, run.run_id)
-    assert finished is not None and finished.status is RunStatus.SUCCEEDED
-    assert len(society_entries(env, 201)) == 1
+    night.plan()
+    night.drain()
+    for run in night.runs():
+        assert run.status is RunStatus.FAILED
+        (found,) = run.diagnoses
+        assert found.code == "MYUNISOFT-LOOKUP-REFUSED"
+        assert "ERR-FORBIDDEN-ROUTE" in found.message and found.details["request_id"] in found.message
+        assert found.remedy
+    assert night.entries() == {}
+    assert night.dead_letters() == []  # a refusal is said, not retried
+    for item in night.items:
+        for pid in night.partner_ids(item):
+            assert night.services.ledger.get(pid) is None  # given back
+    night.env.myunisoft.faults.clear()
+    night.plan(night=night.next_day())
+    night.drain()
+    assert_each_entry_once(night)
 
 
-def test_redelivery_of_a_finished_run_does_nothing(env: Env, world) -> None:  # type: ignore[no-untyped-def]
-    run_nightly(env, NIGHT)
-    drain(env)
-    run_id = env.services.runs.list_for_dossier("boulangerie-martin")[0].run_id
-    assert sync_run(env.services, run_id, receive_count=2) is None
-    assert len(society_entries(env, 101)) == 1
+def test_a_lookup_failing_for_now_gives_the_claim_back_before_anything_is_sent(
+    night: Night, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The lookup fails on every attempt of a delivery: nothing was sent, so another run need not
+    wait for the lease; the redelivery posts."""
+    released: list[str] = []
+    original = type(night.services.ledger).release
+
+    def spy(self, partner_id, *, run_id):  # type: ignore[no-untyped-def]
+        released.append(partner_id)
+        return original(self, partner_id, run_id=run_id)
+
+    monkeypatch.setattr(type(night.services.ledger), "release", spy)
+    attempts = night.services.settings.myunisoft.max_attempts
+    night.env.myunisoft.faults.add(Fault("maintenance", times=attempts, path_contains=LOOKUP, method="GET"))
+    night.plan()
+    night.drain()
+    assert len(released) == 1
+    assert_each_entry_once(night)
 
 
-def test_myunisoft_keeps_partner_ids_unique_even_without_the_ledger(env: Env, world) -> None:  # type: ignore[no-untyped-def]
-    """The last line of defence: MyUnisoft refuses a second entry with one entry_origin_partner_id,
-    and the client answers with the existing entry instead of creating another."""
-    run_nightly(env, NIGHT)
-    drain(env)
-    (existing,) = society_entries(env, 101)
-    from paysync.domain.entries import build_entry, partner_entry_ids
-    from paysync.domain.periods import Period
-    from paysync.myunisoft.client import MyUnisoftAccess, MyUnisoftClient
-
-    period = Period.parse(str(world.period))
-    group = world.dossiers[0].groups[0]
-    pid = partner_entry_ids(101, "000101", period, [group])[0]
-    client = MyUnisoftClient(
-        MyUnisoftAccess(
-            token="tok-cabinet-dupont", partner_secret="demo-partner-secret-9f8e7d", society_id=101
-        ),
-        env.services.settings.myunisoft,
-    )
-    diary = next(d for d in client.list_diaries() if d.diary_type_code == "OD_PAIE")
-    chart = {a.account_number: a.account_id for a in client.list_accounts()}
-    chart["4421"] = chart["442100"]  # MyUnisoft pads the payroll's short number
-    draft = build_entry(
-        group, partner_id=pid, period=period, society_id=101, diary_id=diary.diary_id, accounts=chart
-    )
-    assert draft.body is not None
-    again = client.create_entry(draft.body)
-    assert again.recovered and again.entry_id == existing["entry_id"]
-    assert len(society_entries(env, 101)) == 1
+@pytest.mark.parametrize("behaviour", UNIQUE, ids=lambda b: b.label)
+def test_a_post_refused_as_existing_that_the_lookup_cannot_find_is_diagnosed_not_retried(
+    stack: NightStack, behaviour: Behaviour, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """MyUnisoft enforces uniqueness, its lookup lags: after a crash between the POST and the
+    ledger write, the redelivery's lookup says absent, the POST is refused as a duplicate, the
+    lookup still finds nothing: the entry is blocked with a precise diagnosis, once in MyUnisoft."""
+    night = stack.night(stack.world.dossiers[:1], behaviour=behaviour.changed(lookup_lag_seconds=3600))
+    scenarios.killed_before_the_ledger_write(night, monkeypatch)
+    assert_each_entry_once(night)
+    (run,) = night.runs()
+    assert run.status is RunStatus.BLOCKED
+    found = run.entries[0].diagnoses[0]
+    assert found.code == "MYUNISOFT-EXISTS-UNFOUND"
+    assert found.details["myunisoft_code"] in found.message and found.details["request_id"]
+    assert night.dead_letters() == []
+    night.env.myunisoft.configure(lookup_lag_seconds=0)  # the index caught up: the next night records it
+    night.plan(night=night.next_day())
+    night.drain()
+    assert_each_entry_once(night)
+    assert night.services.ledger.get(night.partner_ids(night.items[0])[0]).status == "posted"

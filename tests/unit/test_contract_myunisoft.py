@@ -312,6 +312,7 @@ def test_errors_sent_by_the_fake_match_the_catalogue(
     server: FakeMyUnisoft, catalogue: dict[str, dict[str, Any]]
 ) -> None:
     """A sweep of failing calls: whatever goes out is catalogued, with its message and status."""
+    server.configure(partner_id_unique=True, duplicate_refusal="GBL6")  # MyUnisoft's generic code
     diary = server.add_diary(3, "30", "PAIE")
     closed = server.add_diary(3, "31", "FERMEE", closed=True)
     account = server.add_account(3, "421000", "NET")

@@ -2,7 +2,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from paysync.domain.diagnoses import DiagnosisKind, diagnosis, from_myunisoft
+from paysync.domain.diagnoses import DiagnosisKind, diagnosis, from_myunisoft, myunisoft_doubt
 from paysync.domain.models import PayrollCredentialsInfo
 from paysync.silae.errors import (
     SilaeApiError,
@@ -47,6 +47,33 @@ def test_myunisoft_codes_pass_through_with_their_text() -> None:
     assert from_myunisoft("ECR9", "exercice clos").kind is DiagnosisKind.CONFIGURATION
     unknown = from_myunisoft("XYZ1", "quelque chose")
     assert unknown.message == "quelque chose" and unknown.kind is DiagnosisKind.CONFIGURATION
+
+
+def test_a_refusal_the_client_did_not_find_transient_is_never_a_transient_diagnosis() -> None:
+    """ERR-HTTP is MyUnisoft's code for an answer without an error body: a 5xx is retried, a 4xx
+    (the client's call) is a refusal to tell someone about, never a reason to end in the DLQ."""
+    assert from_myunisoft("ERR-HTTP", "", transient=True).kind is DiagnosisKind.TRANSIENT
+    assert from_myunisoft("ERR-HTTP", "", transient=False).kind is DiagnosisKind.CONFIGURATION
+
+
+@pytest.mark.parametrize(
+    ("code", "kind"),
+    [
+        ("MYUNISOFT-LOOKUP-REFUSED", DiagnosisKind.CONFIGURATION),
+        ("MYUNISOFT-EXISTS-UNFOUND", DiagnosisKind.DATA),
+    ],
+)
+def test_the_exactly_once_doubts_name_myunisoft_s_code_and_request_id(code: str, kind: DiagnosisKind) -> None:
+    found = myunisoft_doubt(code, myunisoft_code="ERR-FORBIDDEN-ROUTE", request_id="req-42", partner_id="p")
+    assert found.kind is kind and found.remedy
+    assert "ERR-FORBIDDEN-ROUTE" in found.message and "req-42" in found.message
+    assert found.details == {
+        "arg": "code ERR-FORBIDDEN-ROUTE, request-id req-42",
+        "myunisoft_code": "ERR-FORBIDDEN-ROUTE",
+        "request_id": "req-42",
+        "partner_id": "p",
+    }
+    assert "%1" not in myunisoft_doubt(code, myunisoft_code="X", request_id=None).message
 
 
 def _info(generated: date, learned: datetime | None = None) -> PayrollCredentialsInfo:

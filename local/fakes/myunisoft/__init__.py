@@ -30,11 +30,15 @@ Errors are always ``{"error": {"code", "message", "details": {url, method, reque
 requestId}}}`` with the catalogue's French message; shape errors of ``POST /entry`` add
 ``details.fields`` (which fields are wrong) without changing the message.
 
-Choices where the docs are silent (a caller must know them):
-- ``GET /entry/id?id_origin=`` for an unknown id answers 200 with an empty body (no error code
-  exists for it in the catalogue, and every non-2xx carries one);
-- a second entry with an ``entry_origin_partner_id`` already used in the dossier: 400 ``GBL6``
-  "Cet élément existe déjà." (no dedicated code in errors.json);
+Choices where the docs are silent (a caller must know them). The answers paysync must survive
+whatever they are are switches, set per test with ``configure(...)`` (:mod:`.behaviour`):
+- ``GET /entry/id?id_origin=`` for an unknown id: ``lookup_not_found``, a 404 ``ENTRY-NOT-FOUND``
+  (default) or a 200 whose body is empty, ``null``, ``{}`` or ``[]``;
+- a second entry with an ``entry_origin_partner_id`` already used in the dossier: accepted
+  (default: ``partner_id_unique`` off, so the fake never protects paysync from itself), or refused
+  as ``duplicate_refusal`` says: 400 ``GBL6`` "Cet élément existe déjà.", a 409, or another code
+  whose message says the id is used;
+- ``lookup_lag_seconds``: the lookup does not see entries younger than that (default 0);
 - ``POST /entry?type=e`` answers the shape documented for its sibling ``POST /entry/temp``:
   ``{type, debit_total, credit_total, entry_array: [{entry_id, ...}]}``;
 - ``POST /account`` pads an all-digit number shorter than ``account_number_length`` (6) with zeros,
@@ -43,25 +47,41 @@ Choices where the docs are silent (a caller must know them):
   ``entries()`` says whether each attachment was valid base64.
 
 Faults: the generic ones of ``FakeServer`` plus ``rate_limit`` (429 with ``X-Rate-Limit-Reset``
-``seconds`` from now, default the window), ``maintenance`` (503) and ``concurrency`` (429
-``ERR-TOO-MANY-CONCURRENT-REQUEST``); an injected ``status`` fault answers ``ERR-HTTP``.
+``seconds`` from now, default the window), ``maintenance`` (503), ``concurrency`` (429
+``ERR-TOO-MANY-CONCURRENT-REQUEST``) and ``refused`` (the catalogued error ``extra["code"]``,
+default ``ERR-FORBIDDEN-ROUTE``); an injected ``status`` fault answers ``ERR-HTTP``.
 
 Where things are: :mod:`.errors` the error catalogue, :mod:`.schema` the NewEntry check,
 :mod:`.state` the records and the admin methods, :mod:`.gateway` the rules above, :mod:`.entries`
 the posting rules of ``POST /entry``, :mod:`.routes` one method per route (:class:`FakeMyUnisoft`).
 """
 
-from local.fakes.myunisoft.errors import CATALOGUE, DUPLICATE_ORIGIN_CODE, GATEWAY_CODES
+from local.fakes.myunisoft.behaviour import (
+    DUPLICATE_REFUSALS,
+    LOOKUP_NOT_FOUND,
+    Behaviour,
+    DuplicateRefusal,
+    LookupNotFound,
+    every_behaviour,
+)
+from local.fakes.myunisoft.errors import CATALOGUE, DUPLICATE_ORIGIN_CODE, GATEWAY_CODES, UNDOCUMENTED
 from local.fakes.myunisoft.routes import FakeMyUnisoft
 from local.fakes.myunisoft.schema import PJ_TYPES, NewEntry, NewEntryLine, validate_new_entry
 
 __all__ = [
     "CATALOGUE",
     "DUPLICATE_ORIGIN_CODE",
+    "DUPLICATE_REFUSALS",
     "GATEWAY_CODES",
+    "LOOKUP_NOT_FOUND",
     "PJ_TYPES",
+    "UNDOCUMENTED",
+    "Behaviour",
+    "DuplicateRefusal",
     "FakeMyUnisoft",
+    "LookupNotFound",
     "NewEntry",
     "NewEntryLine",
+    "every_behaviour",
     "validate_new_entry",
 ]

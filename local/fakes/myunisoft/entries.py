@@ -4,10 +4,12 @@ kept for ``entries()``, and the answer ``POST /entry?type=e`` gives."""
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Iterable
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from local.fakes.myunisoft.behaviour import DuplicateRefusal
 from local.fakes.myunisoft.errors import DUPLICATE_ORIGIN_CODE, RejectedError
 from local.fakes.myunisoft.schema import PJ, PJ_MAX_BYTES, NewEntry, decode_pj
 from local.fakes.myunisoft.state import EntryRecord, MyUnisoftState
@@ -51,9 +53,18 @@ def check_entry(state: MyUnisoftState, society_id: int, entry: NewEntry) -> dict
     if _total(line.debit for line in entry.entry_list) != _total(line.credit for line in entry.entry_list):
         raise RejectedError("ECR1")
     partner_id = entry.entry_origin_partner_id
-    if partner_id is not None and (society_id, partner_id) in state.origin_ids:
-        raise RejectedError(DUPLICATE_ORIGIN_CODE)
+    unique = state.behaviour.partner_id_unique
+    if unique and partner_id is not None and (society_id, partner_id) in state.origin_ids:
+        raise RejectedError(DUPLICATE_REFUSAL_CODES[state.behaviour.duplicate_refusal])
     return diary
+
+
+# How a duplicate partner id is refused, per ``Behaviour.duplicate_refusal``.
+DUPLICATE_REFUSAL_CODES: dict[DuplicateRefusal, str] = {
+    "GBL6": DUPLICATE_ORIGIN_CODE,
+    "409": "ENTRY-CONFLICT",
+    "other": "PARTNER-ID-USED",
+}
 
 
 def _attachments(entry: NewEntry) -> list[dict[str, Any]]:
@@ -112,10 +123,11 @@ def post_entry(
         "attachments": attachments,
         "body": raw,
         "request_id": request_id,
+        "posted_at": time.monotonic(),  # for Behaviour.lookup_lag_seconds
     }
     state.entry_records[entry_id] = EntryRecord(entry_id, society_id, record)
     if entry.entry_origin_partner_id is not None:
-        state.origin_ids[(society_id, entry.entry_origin_partner_id)] = entry_id
+        state.origin_ids.setdefault((society_id, entry.entry_origin_partner_id), []).append(entry_id)
     accounts = {int(line["account_id"]): state.accounts[int(line["account_id"])] for line in lines}
     return {
         "type": "E",

@@ -51,6 +51,14 @@ CATALOGUE: dict[str, tuple[int, str]] = {
 }
 GATEWAY_CODES = frozenset(code for code in CATALOGUE if code.startswith("ERR-"))
 DUPLICATE_ORIGIN_CODE = "GBL6"
+# Answers the docs leave open (see :mod:`local.fakes.myunisoft.behaviour`): codes no catalogue
+# has, as a server might plausibly send them. Kept apart so the contract test never mistakes them
+# for the vendor's.
+UNDOCUMENTED: dict[str, tuple[int, str]] = {
+    "ENTRY-NOT-FOUND": (404, "Aucune écriture ne correspond à cet identifiant d'origine."),
+    "ENTRY-CONFLICT": (409, "Conflit : la ressource existe."),
+    "PARTNER-ID-USED": (400, "L'identifiant partenaire est déjà utilisé par une autre écriture."),
+}
 
 
 class RejectedError(Exception):
@@ -75,8 +83,9 @@ def catalogued_error(
     fields: list[str] | None = None,
     placeholders: Iterable[str] = (),
 ) -> Response:
-    """``{"error": {"code", "message", "details"}}`` with the catalogue's message (``%1``... filled in)."""
-    default_status, message = CATALOGUE[code]
+    """``{"error": {"code", "message", "details"}}`` with the catalogue's message (``%1``... filled in),
+    or one of the ``UNDOCUMENTED`` answers."""
+    default_status, message = CATALOGUE[code] if code in CATALOGUE else UNDOCUMENTED[code]
     for index, value in enumerate(placeholders, start=1):
         message = message.replace(f"%{index}", value)
     details: dict[str, Any] = {

@@ -156,6 +156,8 @@ class MyUnisoftGateway(MyUnisoftState, FakeServer):
             return self.error(request, "ERR-API-UNDER-MAINTENANCE")
         if fault.kind == "concurrency":
             return self.error(request, "ERR-TOO-MANY-CONCURRENT-REQUEST")
+        if fault.kind == "refused":  # a refusal retrying cannot cure, with the code in extra["code"]
+            return self.error(request, str(fault.extra.get("code", "ERR-FORBIDDEN-ROUTE")))
         return None
 
     def not_found(self, request: Request) -> Response:

@@ -4,10 +4,12 @@ answers the vendor's documented shape. Everything before a route is the gateway'
 from __future__ import annotations
 
 import json
+import time
 from typing import Any, Literal
 
 from pydantic import ValidationError
 
+from local.fakes.myunisoft.behaviour import LookupNotFound
 from local.fakes.myunisoft.entries import post_entry
 from local.fakes.myunisoft.errors import RejectedError
 from local.fakes.myunisoft.gateway import MyUnisoftGateway
@@ -323,14 +325,27 @@ class FakeMyUnisoft(MyUnisoftGateway):
     def _find_entry(self, request: Request, token: Token, society_id: int | None) -> Response:
         partner_id = request.query.get("id_origin", "")
         with self.lock:
-            entry_id = self.origin_ids.get((society_id or 0, partner_id))
-            if entry_id is None:
-                return Response(status=200, body=None)  # not found: 200, empty body
-            record = self.entry_records[entry_id].record
-            body: dict[str, Any] = {"id_entry": entry_id, "type": "ENTRIES"}
+            behaviour = self.behaviour
+            visible_before = time.monotonic() - behaviour.lookup_lag_seconds
+            found = [
+                entry_id
+                for entry_id in self.origin_ids.get((society_id or 0, partner_id), [])
+                if self.entry_records[entry_id].record["posted_at"] <= visible_before
+            ]
+            if not found:
+                return self._not_found_answer(request, behaviour.lookup_not_found)
+            record = self.entry_records[found[0]].record
+            body: dict[str, Any] = {"id_entry": found[0], "type": "ENTRIES"}
             if record["json"] is not None:
                 body["json_metadata_partners"] = record["json"]
             return Response(body=body)
+
+    def _not_found_answer(self, request: Request, style: LookupNotFound) -> Response:
+        """The lookup's "no such entry", in the style the behaviour chose (undocumented)."""
+        if style == "404":
+            return self.error(request, "ENTRY-NOT-FOUND")
+        bodies = {"200-empty": b"", "200-null": b"null", "200-{}": b"{}", "200-[]": b"[]"}
+        return Response(body=bodies[style])
 
     def _add_document(self, request: Request, token: Token, society_id: int | None) -> Response:
         location = request.query.get("location", "")

@@ -13,6 +13,8 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from local.fakes.myunisoft.behaviour import Behaviour
+
 # Diary types of the Postman collection's ``GET /diary`` description: code -> (id, name).
 DIARY_TYPES: dict[str, tuple[int, str]] = {
     "ACH": (1, "Achat"),
@@ -101,7 +103,9 @@ class MyUnisoftState:
         self.accounts: dict[int, Account] = {}
         self.exercices: dict[int, Exercice] = {}
         self.entry_records: dict[int, EntryRecord] = {}
-        self.origin_ids: dict[tuple[int, str], int] = {}  # (society, entry_origin_partner_id) -> entry
+        # (society, entry_origin_partner_id) -> its entries, oldest first (several when not unique)
+        self.origin_ids: dict[tuple[int, str], list[int]] = {}
+        self.behaviour = Behaviour()
         self.ids = {
             "third_party": itertools.count(101),
             "diary": itertools.count(31420),
@@ -113,6 +117,20 @@ class MyUnisoftState:
         }
 
     # == admin (Python) ====================================================================================
+    def configure(self, behaviour: Behaviour | None = None, **switches: Any) -> Behaviour:
+        """Choose the answers the docs leave open (:mod:`local.fakes.myunisoft.behaviour`): a whole
+        ``behaviour``, or some switches by name (``partner_id_unique=True``...). Takes effect at
+        once, also on a running server; returns the behaviour now in force."""
+        with self.lock:
+            self.behaviour = (behaviour or self.behaviour).changed(**switches)
+            return self.behaviour
+
+    def forget_entries(self) -> None:
+        """Empty every dossier's books of entries (a fresh start between tests sharing one fake)."""
+        with self.lock:
+            self.entry_records.clear()
+            self.origin_ids.clear()
+
     def add_partner_secret(self, secret: str, active: bool = True) -> int:
         """Register an integrator's ``X-Third-Party-Secret``; returns its third-party id."""
         with self.lock:

@@ -6,8 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+import pytest
 
-from local.fakes.myunisoft import FakeMyUnisoft
+from local.fakes.myunisoft import DuplicateRefusal, FakeMyUnisoft, LookupNotFound
 from tests.unit.fake_myunisoft.support import (
     CABINET,
     OTHER_SOCIETY,
@@ -47,8 +48,8 @@ def test_create_entry_stores_it_with_attachments(fake: FakeMyUnisoft, http: http
 def test_find_entry_by_partner_id(fake: FakeMyUnisoft, http: httpx.Client) -> None:
     ids = setup_books(fake)
     missing = http.get("/entry/id", params={"id_origin": "paysync-3-2024-03-a"}, headers=auth())
-    assert missing.status_code == 200
-    assert missing.content == b""
+    assert missing.status_code == 404
+    assert missing.json()["error"]["code"] == "ENTRY-NOT-FOUND"  # the default: the least helpful
     entry_id = http.post("/entry", params={"type": "e"}, json=entry_body(ids), headers=auth()).json()[
         "entry_array"
     ][0]["entry_id"]
@@ -62,19 +63,69 @@ def test_find_entry_by_partner_id(fake: FakeMyUnisoft, http: httpx.Client) -> No
     other = http.get(
         "/entry/id", params={"id_origin": "paysync-3-2024-03-a"}, headers=auth(CABINET, society=4)
     )
-    assert other.content == b""
+    assert other.status_code == 404
 
 
-def test_partner_id_is_strictly_unique_per_dossier(fake: FakeMyUnisoft, http: httpx.Client) -> None:
+@pytest.mark.parametrize(
+    ("style", "content"),
+    [("200-empty", b""), ("200-null", b"null"), ("200-{}", b"{}"), ("200-[]", b"[]")],
+)
+def test_the_not_found_style_is_a_switch(
+    fake: FakeMyUnisoft, http: httpx.Client, style: LookupNotFound, content: bytes
+) -> None:
+    fake.configure(lookup_not_found=style)
+    missing = http.get("/entry/id", params={"id_origin": "nobody"}, headers=auth())
+    assert (missing.status_code, missing.content) == (200, content)
+
+
+def test_the_lookup_can_lag_behind_the_writes(fake: FakeMyUnisoft, http: httpx.Client) -> None:
+    ids = setup_books(fake)
+    fake.configure(lookup_lag_seconds=3600)
+    assert http.post("/entry", params={"type": "e"}, json=entry_body(ids), headers=auth()).is_success
+    lagging = http.get("/entry/id", params={"id_origin": "paysync-3-2024-03-a"}, headers=auth())
+    assert lagging.status_code == 404
+    fake.configure(lookup_lag_seconds=0)
+    assert http.get("/entry/id", params={"id_origin": "paysync-3-2024-03-a"}, headers=auth()).is_success
+
+
+def test_without_uniqueness_a_partner_id_may_be_used_twice(fake: FakeMyUnisoft, http: httpx.Client) -> None:
+    """The default: MyUnisoft does not document that it refuses a duplicate, so the fake does not."""
+    ids = setup_books(fake)
+    for _ in range(2):
+        assert http.post("/entry", params={"type": "e"}, json=entry_body(ids), headers=auth()).is_success
+    assert len(fake.entries(SOCIETY)) == 2
+    found = http.get("/entry/id", params={"id_origin": "paysync-3-2024-03-a"}, headers=auth()).json()
+    assert found["id_entry"] == fake.entries(SOCIETY)[0]["entry_id"]  # the oldest
+
+
+@pytest.mark.parametrize(
+    ("refusal", "status", "code"),
+    [("GBL6", 400, "GBL6"), ("409", 409, "ENTRY-CONFLICT"), ("other", 400, "PARTNER-ID-USED")],
+)
+def test_with_uniqueness_on_a_partner_id_is_strictly_unique_per_dossier(
+    fake: FakeMyUnisoft, http: httpx.Client, refusal: DuplicateRefusal, status: int, code: str
+) -> None:
+    fake.configure(partner_id_unique=True, duplicate_refusal=refusal)
     ids = setup_books(fake)
     assert http.post("/entry", params={"type": "e"}, json=entry_body(ids), headers=auth()).status_code == 200
-    assert_error(http.post("/entry", params={"type": "e"}, json=entry_body(ids), headers=auth()), "GBL6")
+    again = http.post("/entry", params={"type": "e"}, json=entry_body(ids), headers=auth())
+    assert (again.status_code, again.json()["error"]["code"]) == (status, code)
+    if refusal == "GBL6":
+        assert_error(again, "GBL6")
     assert len(fake.entries(SOCIETY)) == 1
     without = entry_body(ids)
     del without["entry_origin_partner_id"]
     for _ in range(2):
         assert http.post("/entry", params={"type": "e"}, json=without, headers=auth()).status_code == 200
     assert len(fake.entries(SOCIETY)) == 3
+
+
+def test_switches_are_checked(fake: FakeMyUnisoft) -> None:
+    with pytest.raises(TypeError):
+        fake.configure(partner_id_uniqe=True)
+    with pytest.raises(ValueError, match="lookup_not_found"):
+        fake.configure(lookup_not_found="410")
+    assert fake.configure(partner_id_unique=True).label == "unique-GBL6/404"
 
 
 def _post(http: httpx.Client, body: Any, **params: str) -> httpx.Response:

@@ -12,6 +12,7 @@ import pytest
 from local.fakes.myunisoft import FakeMyUnisoft
 from paysync.myunisoft.errors import (
     MyUnisoftError,
+    MyUnisoftTransientError,
 )
 from tests.unit.myunisoft_client.support import (
     CABINET,
@@ -115,18 +116,42 @@ def test_health(harness: Harness) -> None:
     assert harness.client().health() is True
 
 
-@pytest.mark.parametrize("body", [b"", b"null", b"{}", b"[]", b'{"id_entry": null}'])
+@pytest.mark.parametrize("body", [b"", b"null", b"{}", b"[]", b'{"id_entry": null}', b"[{}]"])
 def test_not_found_shapes(body: bytes) -> None:
     client = mock_client(lambda request: httpx.Response(200, content=body))
     assert client.find_entry_by_origin("x") is None
 
 
-def test_a_404_on_the_lookup_is_an_error_not_an_absence() -> None:
-    body = {"error": {"code": "ERR-HTTP", "message": "", "details": ""}}
+@pytest.mark.parametrize("code", ["ENTRY-NOT-FOUND", "ERR-HTTP", "NOT-FOUND", "ECR404"])
+def test_a_404_on_the_lookup_means_absent_whatever_its_code(code: str) -> None:
+    body = {"error": {"code": code, "message": "", "details": ""}}
     client = mock_client(lambda request: httpx.Response(404, json=body))
+    assert client.find_entry_by_origin("x") is None
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "code"),
+    [
+        (
+            403,
+            {"error": {"code": "ERR-FORBIDDEN-ROUTE", "message": "", "details": ""}},
+            "ERR-FORBIDDEN-ROUTE",
+        ),
+        (400, {"error": {"code": "ECR4", "message": "", "details": ""}}, "ECR4"),
+        (200, {"entry": 7}, "ERR-UNEXPECTED-RESPONSE"),
+        (200, [{"id": 7}], "ERR-UNEXPECTED-RESPONSE"),
+    ],
+)
+def test_any_other_answer_of_the_lookup_is_raised_never_read_as_absent(
+    status: int, body: Any, code: str
+) -> None:
+    client = mock_client(
+        lambda request: httpx.Response(status, json=body, headers={"request-id": "req-lookup"})
+    )
     with pytest.raises(MyUnisoftError) as caught:
         client.find_entry_by_origin("x")
-    assert caught.value.status == 404
+    assert caught.value.code == code
+    assert not isinstance(caught.value, MyUnisoftTransientError)
 
 
 @pytest.mark.parametrize(

@@ -6,11 +6,14 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from local.fakes.myunisoft import FakeMyUnisoft
+from local.fakes.myunisoft import DUPLICATE_REFUSALS, DuplicateRefusal, FakeMyUnisoft, LookupNotFound
 from local.fakes.server import Fault
 from paysync.myunisoft.errors import (
     MyUnisoftAmbiguousWriteError,
+    MyUnisoftError,
+    MyUnisoftExistsUnfoundError,
     MyUnisoftTransientError,
+    says_already_exists,
 )
 from tests.unit.myunisoft_client.support import (
     SOCIETY,
@@ -92,9 +95,12 @@ def test_without_a_partner_id_a_lost_answer_is_raised(harness: Harness, fake: Fa
     assert len(fake.entries(SOCIETY)) == 1  # it was applied: the caller must not blindly repost
 
 
-def test_posting_an_existing_partner_id_returns_the_existing_entry(
-    harness: Harness, fake: FakeMyUnisoft
+@pytest.mark.parametrize("refusal", DUPLICATE_REFUSALS)
+@pytest.mark.parametrize("not_found", ["404", "200-empty"])
+def test_a_refusal_saying_the_entry_exists_returns_the_existing_entry(
+    harness: Harness, fake: FakeMyUnisoft, refusal: DuplicateRefusal, not_found: LookupNotFound
 ) -> None:
+    fake.configure(partner_id_unique=True, duplicate_refusal=refusal, lookup_not_found=not_found)
     ids = books(fake)
     client = harness.client()
     first = client.create_entry(entry(ids))
@@ -102,6 +108,79 @@ def test_posting_an_existing_partner_id_returns_the_existing_entry(
     assert second.entry_id == first.entry_id
     assert second.recovered
     assert len(fake.entries(SOCIETY)) == 1
+    assert [r.url.path for r in harness.sent][-2:] == ["/api/v1/entry", "/api/v1/entry/id"]
+
+
+@pytest.mark.parametrize("refusal", DUPLICATE_REFUSALS)
+def test_an_existing_entry_the_lookup_cannot_find_is_said_precisely_not_posted_again(
+    harness: Harness, fake: FakeMyUnisoft, refusal: DuplicateRefusal
+) -> None:
+    fake.configure(partner_id_unique=True, duplicate_refusal=refusal, lookup_lag_seconds=3600)
+    ids = books(fake)
+    client = harness.client()
+    client.create_entry(entry(ids))
+    with pytest.raises(MyUnisoftExistsUnfoundError) as caught:
+        client.create_entry(entry(ids))
+    assert caught.value.code == {"GBL6": "GBL6", "409": "ENTRY-CONFLICT", "other": "PARTNER-ID-USED"}[refusal]
+    assert caught.value.request_id is not None and caught.value.request_id in client.request_ids
+    assert len(fake.entries(SOCIETY)) == 1
+    assert [r.url.path for r in harness.sent].count("/api/v1/entry") == 2  # no retry loop
+
+
+def test_without_uniqueness_the_client_itself_does_not_deduplicate(
+    harness: Harness, fake: FakeMyUnisoft
+) -> None:
+    """What keeps an entry single is paysync's protocol (ledger, lookup), not this call."""
+    ids = books(fake)
+    client = harness.client()
+    client.create_entry(entry(ids))
+    client.create_entry(entry(ids))
+    assert len(fake.entries(SOCIETY)) == 2
+
+
+def test_a_lost_answer_whose_lookup_fails_is_ambiguous(harness: Harness, fake: FakeMyUnisoft) -> None:
+    ids = books(fake)
+    fake.faults.add(Fault("lost_response", times=1, path_contains="/api/v1/entry", method="POST"))
+    fake.faults.add(Fault("maintenance", times=None, path_contains="/api/v1/entry/id"))
+    with pytest.raises(MyUnisoftAmbiguousWriteError):
+        harness.client().create_entry(entry(ids))
+    assert len(fake.entries(SOCIETY)) == 1  # it landed: the caller must keep its claim
+
+
+def test_a_post_refused_at_the_gateway_every_time_is_not_ambiguous(
+    harness: Harness, fake: FakeMyUnisoft
+) -> None:
+    ids = books(fake)
+    fake.faults.add(Fault("maintenance", times=None, path_contains="/api/v1/entry", method="POST"))
+    with pytest.raises(MyUnisoftTransientError) as caught:
+        harness.client().create_entry(entry(ids))
+    assert not isinstance(caught.value, MyUnisoftAmbiguousWriteError)  # nothing can have landed
+    assert fake.entries(SOCIETY) == []
+
+
+def test_a_refusal_after_a_lost_answer_stays_ambiguous(harness: Harness, fake: FakeMyUnisoft) -> None:
+    ids = books(fake)
+    fake.faults.add(Fault("reset", times=1, path_contains="/api/v1/entry", method="POST"))
+    fake.faults.add(Fault("maintenance", times=None, path_contains="/api/v1/entry", method="POST"))
+    with pytest.raises(MyUnisoftAmbiguousWriteError):
+        harness.client().create_entry(entry(ids))
+
+
+@pytest.mark.parametrize(
+    ("status", "code", "message", "exists"),
+    [
+        (400, "GBL6", "Cet élément existe déjà.", True),
+        (409, "ANY", "", True),
+        (400, "PARTNER-ID-USED", "L'identifiant partenaire est déjà utilisé.", True),
+        (400, "ENTRY-EXISTS", "", True),
+        (422, "X", "Entry already exists", True),
+        (400, "COMPTE2", "Le compte n'existe pas.", False),
+        (400, "ENTRY-NOT-EXISTS", "", False),
+        (400, "ECR1", "Impossible de valider une écriture...", False),
+    ],
+)
+def test_what_says_already_exists(status: int, code: str, message: str, exists: bool) -> None:
+    assert says_already_exists(MyUnisoftError(code, message, status=status)) is exists
 
 
 def test_a_lost_attachment_answer_is_not_repeated(harness: Harness, fake: FakeMyUnisoft) -> None:

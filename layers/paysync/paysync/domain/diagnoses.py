@@ -176,6 +176,11 @@ _CATALOGUE: dict[str, tuple[DiagnosisKind, str, str]] = {
         "Cette écriture est en cours d'envoi par une autre synchronisation.",
         "Aucune action requise : la synchronisation reprendra automatiquement.",
     ),
+    "TRANSIENT-RETRYING": (
+        _T,
+        "Un service n'a pas répondu correctement ; la synchronisation sera retentée automatiquement.",
+        "Aucune action requise.",
+    ),
     "TRANSIENT-EXHAUSTED": (
         _T,
         "Le service n'a pas répondu correctement après plusieurs tentatives.",
@@ -209,13 +214,21 @@ _MYUNISOFT_TRANSIENT = {
 _MYUNISOFT_DATA_PREFIXES = ("ECR", "COMPTE", "PJ", "LETTRAGE")
 
 
-def from_myunisoft(code: str, message: str, request_id: str | None = None) -> Diagnosis:
-    """A MyUnisoft error, passed through with its own code and text (automate on the code only)."""
+def from_myunisoft(
+    code: str, message: str, request_id: str | None = None, *, transient: bool | None = None
+) -> Diagnosis:
+    """A MyUnisoft error, passed through with its own code and text (automate on the code only).
+
+    ``transient``: whether the client found the failure worth retrying (its status and code); when
+    False, the diagnosis is never of the transient kind, whatever the code (a ``4xx`` without an
+    error body, say): a refusal that retrying cannot cure must end with someone told, not in the
+    dead-letter queue.
+    """
     details: dict[str, Any] = {"request_id": request_id} if request_id else {}
     if is_catalogued(code):
         known = diagnosis(code)
         return known.with_details(**details)
-    if code in _MYUNISOFT_TRANSIENT:
+    if code in _MYUNISOFT_TRANSIENT and transient is not False:
         kind, remedy = _T, "MyUnisoft est momentanément indisponible : la synchronisation sera retentée."
     elif code.startswith(_MYUNISOFT_DATA_PREFIXES) and code not in {"ECR9", "ECR10"}:
         kind, remedy = _D, "Corrigez l'écriture concernée, puis relancez la synchronisation."
@@ -274,3 +287,26 @@ _CATALOGUE["MYUNISOFT-SOCIETIES-PARTIAL"] = (
     "Associez ces dossiers à la main (identifiant de société MyUnisoft), ou contactez le support : MyUnisoft "
     "ne documente pas comment lire les pages suivantes.",
 )
+# The exactly-once protocol (paysync.usecases.posting) when MyUnisoft's answers leave a doubt.
+_CATALOGUE["MYUNISOFT-LOOKUP-REFUSED"] = (
+    _C,
+    "MyUnisoft a refusé de dire si l'écriture y est déjà (recherche par identifiant d'origine : %1) : "
+    "rien n'a été envoyé.",
+    "Vérifiez que le jeton MyUnisoft du dossier est actif et autorise la recherche d'écritures "
+    "(GET /entry/id ; Paramètres > Connecteurs > Générer pour le régénérer), puis relancez la "
+    "synchronisation. Si cela persiste, transmettez ce code et ce request-id au support MyUnisoft.",
+)
+_CATALOGUE["MYUNISOFT-EXISTS-UNFOUND"] = (
+    _D,
+    "MyUnisoft indique que cette écriture existe déjà (%1) mais ne la retrouve pas par son identifiant "
+    "d'origine : elle n'a pas été envoyée une seconde fois.",
+    "Vérifiez dans le journal d'OD PAIE de MyUnisoft que l'écriture de cette période y est. Si oui, rien "
+    "à faire : elle sera reconnue à la prochaine synchronisation. Sinon, transmettez ce code et ce "
+    "request-id au support MyUnisoft.",
+)
+
+
+def myunisoft_doubt(code: str, *, myunisoft_code: str, request_id: str | None, **details: Any) -> Diagnosis:
+    """One of the two diagnoses above, naming MyUnisoft's code and request-id in its message."""
+    said = f"code {myunisoft_code}" + (f", request-id {request_id}" if request_id else "")
+    return diagnosis(code, arg=said, myunisoft_code=myunisoft_code, request_id=request_id, **details)

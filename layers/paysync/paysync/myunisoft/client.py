@@ -5,10 +5,10 @@ How every call is paced, sent, retried and read (credentials, ``request-id``, ty
 
 Writes are not blindly repeated: when a write may have been applied although its answer was lost
 (timeout or broken connection after sending, 5xx), ``create_entry`` looks the entry up by its
-``entry_origin_partner_id`` before trying again (and returns the existing entry, ``recovered=True``,
-when MyUnisoft says the id is already used), while ``attach_document`` raises
-``MyUnisoftAmbiguousWriteError`` for the caller to decide. Refusals at the gateway (429,
-maintenance) are always safe to repeat.
+``entry_origin_partner_id`` before trying again, and says, when it gives up, whether an attempt
+may have landed (``MyUnisoftAmbiguousWriteError``) or none can have (a plain transient error);
+``attach_document`` raises ``MyUnisoftAmbiguousWriteError`` for the caller to decide. Refusals at
+the gateway (429, maintenance) are always safe to repeat.
 
 Route choices:
 - the chart of accounts is read with ``GET /account?mode=2`` and no ``begin_by``: the route the
@@ -20,24 +20,30 @@ Route choices:
   documents no page parameter (only ``q``, ``sort`` and ``siret``): as for the chart, the first
   answer is what there is, and a listing announcing more (``pages_number`` > 1, or more
   ``rows_number`` than rows) says so (``SocietyListing.partial``);
-- "not found" on ``GET /entry/id?id_origin=`` is a 2xx without a ``PartnersEntryMetadata``
-  (empty body, ``null``, ``{}``, ``[]``). The docs define no error code for it, and every non-2xx
-  carries a catalogued code, so an error answer (a 404 included) is raised, never read as "absent":
-  reading an error as "absent" could post an entry twice.
+- "not found" on ``GET /entry/id?id_origin=`` is not documented (only the found
+  ``PartnersEntryMetadata`` is): a 2xx with an empty body, ``null``, ``{}``, ``[]`` or a null
+  ``id_entry``, and a 404 whatever its code, all mean absent. Any other answer (another refusal, a
+  2xx of another shape) is raised: reading it as "absent" could post an entry twice;
+- whether MyUnisoft refuses a second entry with one partner id is not documented either: a refusal
+  that says so (``GBL6``, any 409, a code or message saying it exists) is answered by a lookup;
+  found, it is the entry (``recovered=True``); not found, ``MyUnisoftExistsUnfoundError``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
 from paysync.myunisoft.errors import (
-    DUPLICATE_ORIGIN_CODE,
     UNEXPECTED_RESPONSE_CODE,
     MyUnisoftAmbiguousWriteError,
     MyUnisoftError,
+    MyUnisoftExistsUnfoundError,
+    MyUnisoftTransientError,
+    says_already_exists,
 )
 from paysync.myunisoft.models import (
     Account,
@@ -123,27 +129,48 @@ class MyUnisoftClient(MyUnisoftTransport):
 
     def find_entry_by_origin(self, partner_id: str) -> FoundEntry | None:
         """``GET /entry/id?id_origin=``: the entry carrying this ``entry_origin_partner_id``, or None."""
-        response = self._request("GET", "/entry/id", params={"id_origin": partner_id})
+        try:
+            response = self._request("GET", "/entry/id", params={"id_origin": partner_id})
+        except MyUnisoftError as error:
+            if error.status == 404 and not isinstance(error, MyUnisoftTransientError):
+                return None  # "absent", whatever the code (the docs define none)
+            raise
         if not response.content.strip():
             return None
         payload = self._json(response)
         if isinstance(payload, list):
             payload = payload[0] if payload else None
-        if not isinstance(payload, Mapping) or payload.get("id_entry") is None:
+        if payload is None or payload == {}:
+            return None
+        if isinstance(payload, Mapping) and "id_entry" in payload and payload["id_entry"] is None:
             return None
         return self._parse(FoundEntry, payload)
 
     def create_entry(self, body: dict[str, Any]) -> CreatedEntry:
         """``POST /entry?type=e``: create one entry (a ``NewEntry`` body).
 
-        Never creates two entries with one ``entry_origin_partner_id``: when the answer is lost
-        after sending (timeout, broken connection, 5xx), the entry is looked up by that id before
-        any new attempt (found: returned with ``recovered=True``; absent: posted again), and an
-        answer saying the id is already used (``GBL6``) returns the existing entry the same way.
-        Without a partner id a lost answer is raised as ``MyUnisoftAmbiguousWriteError``.
+        Never creates two entries with one ``entry_origin_partner_id`` by itself: when an answer is
+        lost after sending (timeout, broken connection, 5xx), the entry is looked up by that id
+        before any new attempt (found: returned with ``recovered=True``; absent: posted again), and
+        a refusal saying it already exists is answered the same way (absent:
+        ``MyUnisoftExistsUnfoundError``). When it gives up on a transient failure, the error is a
+        ``MyUnisoftAmbiguousWriteError`` if any attempt may have landed, else the plain transient
+        one (every attempt was refused before it could be applied). Without a partner id a lost
+        answer is raised as ``MyUnisoftAmbiguousWriteError`` at once.
         """
         partner_id = body.get("entry_origin_partner_id")
         partner_id = partner_id if isinstance(partner_id, str) and partner_id else None
+        unconfirmed = _Unconfirmed()
+        try:
+            return self._create(body, partner_id, unconfirmed)
+        except MyUnisoftTransientError as error:
+            if unconfirmed.sent and not isinstance(error, MyUnisoftAmbiguousWriteError):
+                raise _ambiguous(error) from None  # an earlier attempt's answer was lost
+            raise
+
+    def _create(
+        self, body: dict[str, Any], partner_id: str | None, unconfirmed: _Unconfirmed
+    ) -> CreatedEntry:
         attempt = 0
         while True:
             attempt += 1
@@ -152,42 +179,59 @@ class MyUnisoftClient(MyUnisoftTransport):
                     "POST", "/entry", params={"type": "e"}, json_body=body, idempotent=False
                 )
             except MyUnisoftAmbiguousWriteError:
+                unconfirmed.sent = True
                 if partner_id is None or attempt >= self._retry.attempts:
                     raise
-                found = self.find_entry_by_origin(partner_id)
+                found = self._landed(partner_id)
                 if found is not None:
-                    logger.info(
-                        "MyUnisoft entry found after a lost answer",
-                        extra={"entry_id": found.id_entry, "request_id": self.last_request_id},
-                    )
-                    return CreatedEntry(
-                        entry_id=found.id_entry, request_id=self.last_request_id, recovered=True
-                    )
+                    return found
                 self._sleep(self._retry.backoff(attempt))
                 continue
             except MyUnisoftError as error:
-                # The id is already used: our own earlier attempt (or run) created the entry.
-                if error.code == DUPLICATE_ORIGIN_CODE and partner_id is not None:
-                    found = self.find_entry_by_origin(partner_id)
-                    if found is not None:
-                        return CreatedEntry(
-                            entry_id=found.id_entry, request_id=self.last_request_id, recovered=True
-                        )
+                if partner_id is not None and says_already_exists(error):
+                    return self._existing(partner_id, refusal=error)
                 raise
-            request_id = self.last_request_id
             entry_id = CreatedEntry.find_entry_id(self._json(response, allow_empty=True))
             if entry_id is not None:
-                return CreatedEntry(entry_id=entry_id, request_id=request_id)
-            if partner_id is not None:
-                found = self.find_entry_by_origin(partner_id)
-                if found is not None:
-                    return CreatedEntry(entry_id=found.id_entry, request_id=request_id, recovered=True)
+                return CreatedEntry(entry_id=entry_id, request_id=self.last_request_id)
+            unconfirmed.sent = True  # accepted, but which entry is it?
+            found = self._landed(partner_id) if partner_id is not None else None
+            if found is not None:
+                return found
             raise MyUnisoftError(
                 UNEXPECTED_RESPONSE_CODE,
                 "POST /entry answered without an entry id",
                 status=response.status_code,
-                request_id=request_id,
+                request_id=response.headers.get("request-id"),
             )
+
+    def _landed(self, partner_id: str) -> CreatedEntry | None:
+        """The entry, if an attempt whose answer was lost (or unreadable) created it."""
+        found = self.find_entry_by_origin(partner_id)
+        if found is None:
+            return None
+        logger.info(
+            "MyUnisoft entry found after an unconfirmed POST",
+            extra={"entry_id": found.id_entry, "request_id": self.last_request_id},
+        )
+        return CreatedEntry(entry_id=found.id_entry, request_id=self.last_request_id, recovered=True)
+
+    def _existing(self, partner_id: str, *, refusal: MyUnisoftError) -> CreatedEntry:
+        """MyUnisoft said the entry exists: find it, or say precisely that it cannot be found."""
+        found = self.find_entry_by_origin(partner_id)
+        if found is None:
+            raise MyUnisoftExistsUnfoundError(
+                refusal.code, refusal.message, status=refusal.status, request_id=refusal.request_id
+            )
+        logger.info(
+            "MyUnisoft already had the entry",
+            extra={
+                "entry_id": found.id_entry,
+                "refusal_code": refusal.code,
+                "request_id": refusal.request_id,
+            },
+        )
+        return CreatedEntry(entry_id=found.id_entry, request_id=self.last_request_id, recovered=True)
 
     def attach_document(self, entry_id: int, filename: str, content: bytes) -> None:
         """``POST /document/add_all_types``: attach a file (raw bytes) to an existing entry."""
@@ -220,3 +264,16 @@ class MyUnisoftClient(MyUnisoftTransport):
             return False
         self._remember_request_id(response.headers.get("request-id"))
         return response.is_success
+
+
+@dataclass
+class _Unconfirmed:
+    """Whether a ``POST /entry`` of this call may have landed without our knowing its entry."""
+
+    sent: bool = False
+
+
+def _ambiguous(error: MyUnisoftError) -> MyUnisoftAmbiguousWriteError:
+    return MyUnisoftAmbiguousWriteError(
+        error.code, error.message, status=error.status, request_id=error.request_id
+    )

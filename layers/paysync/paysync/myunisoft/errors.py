@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from paysync.errors import PaysyncError, TransientError
 
 
@@ -44,6 +46,12 @@ class MyUnisoftAmbiguousWriteError(MyUnisoftTransientError):
     """
 
 
+class MyUnisoftExistsUnfoundError(MyUnisoftError):
+    """``POST /entry`` was refused as already existing, yet the lookup by ``entry_origin_partner_id``
+    finds nothing: nothing is posted again, someone must look (``code``/``request_id`` are the
+    refusal's)."""
+
+
 # Gateway codes (errors.json ``gateway_errors``) and catalogue codes the client acts on.
 TOO_MANY_REQUESTS = "ERR-TOO-MANY-REQUEST"
 # errors.json spells it in the singular, docs/ratelimit.md in the plural: accept both.
@@ -58,10 +66,28 @@ TOKEN_NOT_FOUND_CODES = frozenset(
 )
 # The partner secret is missing, unknown or not activated yet.
 SECRET_CODES = frozenset({"ERR-SECRET-HEADER-NOT-SET", "ERR-INVALID-SECRET", "ERR-SECRET-NOT-CONFIGURED"})
-# No code of the catalogue names "this entry_origin_partner_id is already used"; the fake answers a
-# duplicate with the generic GBL6 "Cet élément existe déjà." (400).
+# No code of the catalogue names "this entry_origin_partner_id is already used", nor do the docs say
+# MyUnisoft refuses a duplicate at all. If it does, the generic GBL6 "Cet élément existe déjà." (400)
+# is the likeliest; a 409, or another code whose text says so, are read the same way.
 DUPLICATE_ORIGIN_CODE = "GBL6"
 # Codes the client makes up when there is no MyUnisoft error body to read.
 NETWORK_ERROR_CODE = "ERR-NETWORK"  # no answer: connection refused/reset, timeout
 HTTP_ERROR_CODE = "ERR-HTTP"  # an answer without the ``{"error": {...}}`` body (gateway page, bad JSON)
 UNEXPECTED_RESPONSE_CODE = "ERR-UNEXPECTED-RESPONSE"  # 2xx whose body is not the documented shape
+
+
+# "déjà", "already", "duplicate", "doublon"; or a code like ENTRY-EXISTS (never "n'existe pas").
+_SAYS_EXISTS = re.compile(r"d[ée]j[àa]|already|duplica|doublon", re.IGNORECASE)
+_EXISTS_CODE = re.compile(r"EXISTS?(?![A-Z])", re.IGNORECASE)
+
+
+def says_already_exists(error: MyUnisoftError) -> bool:
+    """Whether a refused ``POST /entry`` says the entry (or its partner id) is already there: GBL6,
+    any 409, or a code or message saying so. Read widely on purpose: it only leads to a lookup."""
+    if isinstance(error, MyUnisoftTransientError):
+        return False
+    if error.status == 409 or error.code == DUPLICATE_ORIGIN_CODE:
+        return True
+    if _SAYS_EXISTS.search(error.code) or _SAYS_EXISTS.search(error.message):
+        return True
+    return bool(_EXISTS_CODE.search(error.code)) and "NOT" not in error.code.upper()

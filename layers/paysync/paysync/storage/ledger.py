@@ -1,4 +1,8 @@
-"""The posted-entry ledger in LedgerTable (hash ``partner_id``: the entry's ``entry_origin_partner_id``)."""
+"""The posted-entry ledger in LedgerTable (hash ``partner_id``: the entry's ``entry_origin_partner_id``).
+
+How posting uses it is ``paysync.usecases.posting``; this module is the table's side of it: a claim
+is one conditional write, a posted record is final, and a claim is given back only by its run.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
-from boto3.dynamodb.conditions import Attr
+from boto3.dynamodb.conditions import Attr, ConditionBase
+from boto3.dynamodb.types import TypeDeserializer
 from botocore.exceptions import ClientError
 
 from paysync.storage.aws import dynamodb
@@ -25,24 +30,10 @@ class LedgerRecord:
     entry_id: int | None = None
     request_id: str | None = None
 
-
-class Ledger:
-    """What paysync has posted, keyed by ``entry_origin_partner_id``.
-
-    Posting goes claim → (MyUnisoft lookup) → POST → mark posted. The claim is a conditional
-    write, so two runs racing on one entry cannot both post it; a claim left by a crash is taken
-    over after its lease, and the MyUnisoft lookup then finds what the crashed run posted.
-    """
-
-    def __init__(self, table_name: str) -> None:
-        self._table: Table = dynamodb().Table(table_name)
-
-    def get(self, partner_id: str) -> LedgerRecord | None:
-        item = self._table.get_item(Key={"partner_id": partner_id}, ConsistentRead=True).get("Item")
-        if not item:
-            return None
+    @classmethod
+    def from_item(cls, item: dict[str, Any]) -> LedgerRecord:
         plain = from_item(item)
-        return LedgerRecord(
+        return cls(
             partner_id=plain["partner_id"],
             status=plain["status"],
             run_id=plain["run_id"],
@@ -51,10 +42,47 @@ class Ledger:
             request_id=plain.get("request_id"),
         )
 
+
+@dataclass(frozen=True)
+class Claim:
+    """What a claim got: ``granted``, or the record in the way (``posted``, or another run's live
+    ``claimed`` one)."""
+
+    granted: bool
+    record: LedgerRecord | None = None
+
+    @property
+    def posted(self) -> LedgerRecord | None:
+        return self.record if self.record is not None and self.record.status == "posted" else None
+
+
+GRANTED = Claim(granted=True)
+_DESERIALIZE = TypeDeserializer()
+
+
+class Ledger:
+    """What paysync has posted, keyed by ``entry_origin_partner_id``.
+
+    Posting goes claim → (MyUnisoft lookup) → POST → mark posted. The claim is a conditional
+    write: two runs racing on one entry cannot both hold it, and a posted entry is never claimed
+    again. A claim left by a crash is taken over by its own run at once and by another run after
+    its lease; the MyUnisoft lookup then finds what the crashed attempt posted.
+    """
+
+    def __init__(self, table_name: str) -> None:
+        self._table: Table = dynamodb().Table(table_name)
+
+    def get(self, partner_id: str) -> LedgerRecord | None:
+        item = self._table.get_item(Key={"partner_id": partner_id}, ConsistentRead=True).get("Item")
+        return LedgerRecord.from_item(item) if item else None
+
     def claim(
         self, partner_id: str, *, run_id: str, dossier_id: str, period: str, now: datetime, lease: timedelta
-    ) -> bool:
-        """Claim the right to post this entry. False when posted, or claimed by another live run."""
+    ) -> Claim:
+        """Claim the right to post this entry, in one write: granted when no record exists, or when
+        the claim is this run's or older than ``lease``; else the record in the way."""
+        free = Attr("partner_id").not_exists()
+        ours_or_stale = Attr("run_id").eq(run_id) | Attr("claimed_at").lt((now - lease).isoformat())
         try:
             self._table.put_item(
                 Item={
@@ -65,17 +93,18 @@ class Ledger:
                     "period": period,
                     "claimed_at": now.isoformat(),
                 },
-                ConditionExpression=Attr("partner_id").not_exists()
-                | (
-                    Attr("status").eq("claimed")
-                    & (Attr("run_id").eq(run_id) | Attr("claimed_at").lt((now - lease).isoformat()))
-                ),
+                ConditionExpression=free | (_still_claimed() & ours_or_stale),
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
         except ClientError as error:
-            if conditional_check_failed(error):
-                return False
-            raise
-        return True
+            if not conditional_check_failed(error):
+                raise
+            old: Any = error.response.get("Item")  # the record in the way (ALL_OLD)
+            if isinstance(old, dict) and old:
+                plain = {key: _DESERIALIZE.deserialize(value) for key, value in old.items()}
+                return Claim(granted=False, record=LedgerRecord.from_item(plain))
+            return Claim(granted=False, record=self.get(partner_id))
+        return GRANTED
 
     def mark_posted(
         self, partner_id: str, *, run_id: str, entry_id: int, request_id: str | None, now: datetime
@@ -98,12 +127,17 @@ class Ledger:
         )
 
     def release(self, partner_id: str, *, run_id: str) -> None:
-        """Give a claim back (the POST was refused): another run may try again at once."""
+        """Give a claim back (nothing was sent, or it was refused): another run may try at once."""
         try:
             self._table.delete_item(
                 Key={"partner_id": partner_id},
-                ConditionExpression=Attr("status").eq("claimed") & Attr("run_id").eq(run_id),
+                ConditionExpression=_still_claimed() & Attr("run_id").eq(run_id),
             )
         except ClientError as error:
             if not conditional_check_failed(error):
                 raise
+
+
+def _still_claimed() -> ConditionBase:
+    """Not posted: a posted record is final, never claimed nor released again."""
+    return Attr("status").eq("claimed")

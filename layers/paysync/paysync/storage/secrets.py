@@ -14,11 +14,21 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
+from paysync.errors import TransientError
 from paysync.storage.aws import secretsmanager
 
 Level = Literal["firm", "dossier"]
+
+# Secrets Manager's answers that waiting cures (throttled, or the service failing).
+_TRANSIENT_CODES = frozenset(
+    {"ThrottlingException", "InternalServiceError", "ServiceUnavailable", "RequestLimitExceeded"}
+)
+
+
+class SecretUnavailableError(TransientError):
+    """Secrets Manager could not be reached or failed for now: the run is retried."""
 
 
 @dataclass(frozen=True)
@@ -47,12 +57,12 @@ class SecretStore:
             value = self._provider.get(name, transform="json", max_age=self._max_age)
         except GetParameterError as error:
             cause = error.__cause__ or error.__context__
-            if (
-                isinstance(cause, ClientError)
-                and cause.response["Error"]["Code"] == "ResourceNotFoundException"
-            ):
+            code = cause.response["Error"]["Code"] if isinstance(cause, ClientError) else None
+            if code == "ResourceNotFoundException":
                 return None
             # Never repeat the provider's text: keep the name, which is not secret.
+            if isinstance(cause, BotoCoreError) or code in _TRANSIENT_CODES:
+                raise SecretUnavailableError(f"secret {name} could not be read for now ({code})") from None
             raise RuntimeError(f"secret {name} could not be read") from None
         return value if isinstance(value, dict) else None
 

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from paysync.domain.diagnoses import Diagnosis, diagnosis, from_myunisoft
 from paysync.domain.models import PayrollCredentialsInfo
-from paysync.myunisoft.errors import MyUnisoftError
+from paysync.myunisoft.errors import MyUnisoftError, MyUnisoftTransientError
 from paysync.silae.errors import (
     SilaeApiError,
     SilaeAuthenticationError,
@@ -47,4 +47,10 @@ def diagnose_silae(
 
 
 def diagnose_myunisoft(error: MyUnisoftError) -> Diagnosis:
-    return from_myunisoft(error.code, error.message, error.request_id)
+    """Transient only when the client found it so (``MyUnisoftTransientError``)."""
+    return from_myunisoft(
+        error.code,
+        error.message,
+        error.request_id,
+        transient=isinstance(error, MyUnisoftTransientError),
+    )

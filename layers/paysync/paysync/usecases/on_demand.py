@@ -22,14 +22,13 @@ from paysync.domain.periods import Period, last_closed_period
 from paysync.errors import TransientError
 from paysync.myunisoft.errors import MyUnisoftError
 from paysync.observability import logger, metrics
+from paysync.storage.secrets import SecretUnavailableError
 from paysync.usecases.errors import Conflict, InvalidInput
 from paysync.usecases.services import Services
 from paysync.usecases.settings import dossier_with_firm, get_dossier, local_today
 
 # Longer than the queue's message retention (4 days): past it, a queued run's message is gone.
 LOCK_LIFETIME = timedelta(days=5)
-# SQS FIFO drops a duplicate message id within 5 minutes; past that, a still-queued run is resent.
-RESEND_AFTER = timedelta(minutes=5)
 _ATTEMPTS = 5
 
 
@@ -67,10 +66,12 @@ def _alive(run: Run | None, now: datetime) -> bool:
     return run is not None and not run.status.finished and now - run.created_at < LOCK_LIFETIME
 
 
-def _answer_existing(services: Services, run: Run, now: datetime) -> Accepted:
-    if run.status is RunStatus.QUEUED and now - run.created_at >= RESEND_AFTER:
-        # Its message may have been lost (a crash right after the run was written): send it again.
-        # The worker's conditional start makes a second delivery harmless.
+def _answer_existing(services: Services, run: Run) -> Accepted:
+    if run.status is RunStatus.QUEUED:
+        # Its message may never have been sent (SQS failed, or the trigger died, right after the
+        # run was written): send it again. Within 5 minutes of a send that did go through, SQS FIFO
+        # drops it (same deduplication id); later, the worker's conditional start makes a second
+        # delivery harmless.
         services.queue.send([run])
     return Accepted(run=run, created=False)
 
@@ -83,14 +84,14 @@ def trigger_sync(
     now = services.clock()
     for run in services.runs.list_for_dossier(dossier.dossier_id, limit=10):
         if run.trigger == "nightly" and run.period == str(period) and _alive(run, now):
-            return _answer_existing(services, run, now)
+            return _answer_existing(services, run)
     lock = lock_key(dossier.dossier_id, period)
     for _attempt in range(_ATTEMPTS):
         holder = services.runs.lock_holder(lock)
         if holder is not None:
             existing = services.runs.get(holder)
             if existing is not None and _alive(existing, now):
-                return _answer_existing(services, existing, now)
+                return _answer_existing(services, existing)
         run = _new_run(dossier, period, now)
         if services.runs.create_exclusive(run, lock, replaces=holder, lock_expires=now + LOCK_LIFETIME):
             services.queue.send([run])
@@ -128,7 +129,13 @@ def dry_run(services: Services, principal: Principal, dossier_id: str, period_te
     try:
         return execute_run(services, run, dossier, firm, dry_run=True)
     except TransientError as error:
-        service = "MyUnisoft" if isinstance(error, MyUnisoftError) else "Silae"
+        service = (
+            "MyUnisoft"
+            if isinstance(error, MyUnisoftError)
+            else "Secrets Manager"
+            if isinstance(error, SecretUnavailableError)
+            else "Silae"
+        )
         logger.warning(
             "dry run: a service did not answer", extra={"error": type(error).__name__, "service": service}
         )

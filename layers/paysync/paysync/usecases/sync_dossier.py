@@ -1,7 +1,8 @@
 """Sync one dossier for one period: Silae entries and files in, MyUnisoft entries out, exactly once.
 
 Order of work: settings → Silae (entries, files) → MyUnisoft (journal, fiscal years, chart) →
-per entry: build, check, then post once (ledger claim → MyUnisoft lookup → POST → ledger).
+per entry: build, check, then post once (``paysync.usecases.posting``: ledger claim → MyUnisoft
+lookup → POST → ledger). ``sync_run`` is the worker's side: one queued run, start to finish.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from paysync.domain.diagnoses import Diagnosis, DiagnosisKind, diagnosis
+from paysync.domain.diagnoses import Diagnosis, diagnosis
 from paysync.domain.entries import EntryDraft, build_entry, entry_preview, partner_entry_ids
 from paysync.domain.models import (
     Dossier,
@@ -31,9 +32,10 @@ from paysync.myunisoft.errors import MyUnisoftError, MyUnisoftTransientError
 from paysync.observability import logger, metrics
 from paysync.silae.client import SilaeClient, SilaeCredentials
 from paysync.silae.errors import SilaeApiError, SilaeError, SilaeTransientError
-from paysync.storage.secrets import Level
+from paysync.storage.secrets import Level, SecretUnavailableError
 from paysync.usecases.accounts import ResolvedAccounts, resolve_accounts
 from paysync.usecases.diagnose import diagnose_myunisoft, diagnose_silae
+from paysync.usecases.posting import EntryBeingPostedError, EntryPoster
 from paysync.usecases.services import Services
 
 OD_PAIE = "OD_PAIE"
@@ -157,15 +159,13 @@ class DossierSync:
     @staticmethod
     @contextmanager
     def myunisoft_errors() -> Iterator[None]:
+        """Transient failures go on to be retried; refusals end the run with their diagnosis."""
         try:
             yield
         except MyUnisoftTransientError:
             raise
         except MyUnisoftError as error:
-            found = diagnose_myunisoft(error)
-            if found.kind is DiagnosisKind.TRANSIENT:
-                raise TransientError(str(error)) from None
-            raise ConfigurationError(found) from None
+            raise ConfigurationError(diagnose_myunisoft(error)) from None
 
     def od_paie_journal(self, client: MyUnisoftClient, period: Period) -> int:
         """The OD PAIE journal id, after checking the period's fiscal year is open."""
@@ -229,86 +229,6 @@ class DossierSync:
         ]
         return Prepared(drafts=drafts, myunisoft=client)
 
-    def post_once(self, run: Run, draft: EntryDraft, client: MyUnisoftClient) -> RunEntry:
-        """Post one entry unless it is already in MyUnisoft. Never twice."""
-        if draft.body is None:
-            raise DataError(draft.blocked_by[0] if draft.blocked_by else diagnosis("ECR1"))
-        entry = _entry(draft, "posted")
-        ledger, now = self.s.ledger, self.s.clock()
-        known = ledger.get(draft.partner_id)
-        if known is not None and known.status == "posted":
-            return entry.model_copy(
-                update={"status": "already_posted", "entry_id": known.entry_id, "files": []}
-            )
-        lease = timedelta(seconds=self.s.settings.claim_lease_seconds)
-        if not ledger.claim(
-            draft.partner_id,
-            run_id=run.run_id,
-            dossier_id=run.dossier_id,
-            period=run.period,
-            now=now,
-            lease=lease,
-        ):
-            known = ledger.get(draft.partner_id)
-            if known is not None and known.status == "posted":
-                return entry.model_copy(
-                    update={"status": "already_posted", "entry_id": known.entry_id, "files": []}
-                )
-            raise TransientError(
-                f"entry {draft.partner_id} is being posted by run {known.run_id if known else '?'}"
-            )
-        with self.myunisoft_errors():
-            # A run that crashed after its POST left the entry in MyUnisoft: find it, don't repost.
-            found = client.find_entry_by_origin(draft.partner_id)
-        if found is not None:
-            ledger.mark_posted(
-                draft.partner_id,
-                run_id=run.run_id,
-                entry_id=found.id_entry,
-                request_id=client.last_request_id,
-                now=now,
-            )
-            return entry.model_copy(
-                update={
-                    "status": "already_posted",
-                    "entry_id": found.id_entry,
-                    "request_id": client.last_request_id,
-                    "files": [],
-                }
-            )
-        try:
-            created = client.create_entry(draft.body)
-        except MyUnisoftTransientError:
-            raise  # keep the claim: the POST may have landed; the lookup above settles it next time
-        except MyUnisoftError as error:
-            ledger.release(draft.partner_id, run_id=run.run_id)
-            found_diagnosis = diagnose_myunisoft(error)
-            if found_diagnosis.kind is DiagnosisKind.DATA:
-                raise DataError(found_diagnosis) from None
-            if found_diagnosis.kind is DiagnosisKind.TRANSIENT:
-                raise TransientError(str(error)) from None
-            raise ConfigurationError(found_diagnosis) from None
-        ledger.mark_posted(
-            draft.partner_id,
-            run_id=run.run_id,
-            entry_id=created.entry_id,
-            request_id=created.request_id,
-            now=now,
-        )
-        logger.info(
-            "entry posted",
-            extra={
-                "partner_id": draft.partner_id,
-                "entry_id": created.entry_id,
-                "request_id": created.request_id,
-                "recovered": created.recovered,
-            },
-        )
-        update: dict[str, object] = {"entry_id": created.entry_id, "request_id": created.request_id}
-        if created.recovered:  # MyUnisoft already had it (an earlier attempt's answer was lost)
-            update.update(status="already_posted", files=[])
-        return entry.model_copy(update=update)
-
 
 def _entry(draft: EntryDraft, status: EntryStatus, **extra: Any) -> RunEntry:
     """What the run records for one draft; a posted or previewed entry carries its files and notices."""
@@ -324,6 +244,18 @@ def _entry(draft: EntryDraft, status: EntryStatus, **extra: Any) -> RunEntry:
         credit=str(draft.totals.credit),
         **fields,
     )
+
+
+def _post(poster: EntryPoster, draft: EntryDraft) -> RunEntry:
+    """Post one checked entry; what the run records of it."""
+    if draft.body is None:
+        raise DataError(draft.blocked_by[0] if draft.blocked_by else diagnosis("ECR1"))
+    posted = poster.post(draft.partner_id, draft.body)
+    if posted.already:  # an earlier attempt or run posted it, with its files
+        return _entry(
+            draft, "already_posted", entry_id=posted.entry_id, request_id=posted.request_id, files=[]
+        )
+    return _entry(draft, "posted", entry_id=posted.entry_id, request_id=posted.request_id)
 
 
 def _blocked(draft: EntryDraft, diagnoses: tuple[Diagnosis, ...] | list[Diagnosis]) -> RunEntry:
@@ -356,11 +288,15 @@ def execute_run(
             )
         entries: list[RunEntry] = []
         client = prepared.myunisoft
+        poster = None
+        if client is not None and not dry_run:
+            lease = timedelta(seconds=services.settings.claim_lease_seconds)
+            poster = EntryPoster(services.ledger, client, run, clock=services.clock, lease=lease)
         for draft in prepared.drafts:
             if not draft.postable:
                 entries.append(_blocked(draft, draft.blocked_by))
                 continue
-            if dry_run or client is None:
+            if poster is None:
                 entries.append(
                     _entry(
                         draft,
@@ -370,7 +306,7 @@ def execute_run(
                 )
                 continue
             try:
-                entries.append(sync.post_once(run, draft, client))
+                entries.append(_post(poster, draft))
             except DataError as error:
                 entries.append(_blocked(draft, [error.diagnosis]))
             except ConfigurationError as error:
@@ -388,6 +324,26 @@ def execute_run(
 
 def _finish(run: Run, status: RunStatus, now: datetime, diagnoses: list[Diagnosis] | None = None) -> Run:
     return run.model_copy(update={"status": status, "finished_at": now, "diagnoses": diagnoses or []})
+
+
+def _transient_diagnosis(error: TransientError, *, final: bool) -> Diagnosis:
+    """What a run says while SQS retries it, or once the last delivery gave up."""
+    if final:
+        code = "TRANSIENT-EXHAUSTED"
+    elif isinstance(error, EntryBeingPostedError):
+        code = "ENTRY-BEING-POSTED"
+    elif isinstance(error, SilaeError):
+        code = "SILAE9"
+    else:
+        code = "TRANSIENT-RETRYING"
+    found = diagnosis(code, error=type(error).__name__)
+    if isinstance(error, MyUnisoftError):
+        return found.with_details(service="MyUnisoft", code=error.code, request_id=error.request_id)
+    if isinstance(error, SilaeError):
+        return found.with_details(service="Silae")
+    if isinstance(error, SecretUnavailableError):
+        return found.with_details(service="Secrets Manager")
+    return found
 
 
 def sync_run(services: Services, run_id: str, *, receive_count: int = 1) -> Run | None:
@@ -418,13 +374,7 @@ def sync_run(services: Services, run_id: str, *, receive_count: int = 1) -> Run 
     try:
         finished = execute_run(services, run, dossier, firm)
     except TransientError as error:
-        transient = diagnosis("TRANSIENT-EXHAUSTED" if final else "SILAE9", error=type(error).__name__)
-        if isinstance(error, MyUnisoftTransientError | MyUnisoftError):
-            transient = transient.with_details(
-                service="MyUnisoft", code=error.code, request_id=error.request_id
-            )
-        elif isinstance(error, SilaeError):
-            transient = transient.with_details(service="Silae")
+        transient = _transient_diagnosis(error, final=final)
         status = RunStatus.FAILED if final else RunStatus.RETRYING
         services.runs.save(
             run.model_copy(

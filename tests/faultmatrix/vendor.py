@@ -1,0 +1,110 @@
+"""Every fault the vendor fakes inject, aimed at one dossier's calls, deterministically.
+
+Each kind hits the calls where it matters: Silae's ``EcrituresComptables4``; MyUnisoft's lookup by
+partner id and ``POST /entry`` (the posting path). A kind that can exhaust the client's retries
+does so once (``attempts`` times in a row), so that SQS redelivers the run; the next attempt goes
+through. Timeouts are injected once per call (each costs the client's timeout).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from benchmarks.world import SeededDossier
+from local.fakes.server import Fault
+
+Vendor = Literal["silae", "myunisoft"]
+LOOKUP = "/api/v1/entry/id"
+POST_ENTRY = "/api/v1/entry"
+SILAE_ENTRIES = "EcrituresComptables4"
+
+
+@dataclass(frozen=True)
+class FaultKind:
+    vendor: Vendor
+    name: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.vendor}: {self.name}"
+
+
+SILAE_KINDS = tuple(
+    FaultKind("silae", name)
+    for name in ("latency", "5xx", "429", "timeout", "reset", "recoverable", "unrecoverable")
+)
+MYUNISOFT_KINDS = tuple(
+    FaultKind("myunisoft", name)
+    for name in (
+        "latency",
+        "5xx",
+        "429 + X-Rate-Limit-Reset",
+        "timeout",
+        "reset",
+        "maintenance",
+        "too many concurrent requests",
+        "answer lost after commit",
+    )
+)
+FAULT_KINDS = SILAE_KINDS + MYUNISOFT_KINDS
+
+
+def myunisoft_selector(item: SeededDossier) -> dict[str, str]:
+    """The header that tells this dossier's MyUnisoft calls apart: its society (cabinet token) or
+    its own token (société token). Ids and tokens have one length, so a substring is an equality."""
+    if item.dossier.has_societe_token:
+        return {"authorization": item.token}
+    return {"society-id": str(item.dossier.society_id)}
+
+
+def faults_for(kind: FaultKind, item: SeededDossier, *, attempts: int, timeout: float) -> list[Fault]:
+    """The faults that put ``kind`` on ``item``'s calls (``attempts``: the clients' per call)."""
+    if kind.vendor == "silae":
+        return [_silae(kind.name, attempts, timeout, {"dossiers": str(item.dossier.payroll_dossier_number)})]
+    who = myunisoft_selector(item)
+
+    def lookup(fault: str, times: int, **options: object) -> Fault:
+        return Fault(fault, times=times, path_contains=LOOKUP, method="GET", headers=who, **options)  # type: ignore[arg-type]
+
+    def post(fault: str, times: int, **options: object) -> Fault:
+        return Fault(fault, times=times, path_contains=POST_ENTRY, method="POST", headers=who, **options)  # type: ignore[arg-type]
+
+    late = timeout * 1.5
+    plan: dict[str, list[Fault]] = {
+        "latency": [lookup("latency", 1, seconds=0.02), post("latency", 1, seconds=0.02)],
+        # a 5xx on the POST is ambiguous: the client looks the entry up before posting again
+        "5xx": [lookup("status", attempts, status=502), post("status", 1, status=502)],
+        "429 + X-Rate-Limit-Reset": [
+            lookup("rate_limit", attempts, seconds=0.02),
+            post("rate_limit", 1, seconds=0.02),
+        ],
+        "timeout": [lookup("timeout", 1, seconds=late), post("timeout", 1, seconds=late)],
+        "reset": [lookup("reset", attempts), post("reset", 1)],
+        # refused at the gateway every time: nothing can have landed, the claim is given back
+        "maintenance": [lookup("maintenance", attempts), post("maintenance", attempts)],
+        "too many concurrent requests": [lookup("concurrency", attempts), post("concurrency", 1)],
+        # applied, answer lost; then the lookup that would settle it fails too (after the one made
+        # before the POST): the POST may have landed, so the claim is kept for the next attempt
+        "answer lost after commit": [
+            post("lost_response", 1),
+            lookup("status", attempts, status=502, skip=1),
+        ],
+    }
+    return plan[kind.name]
+
+
+def _silae(name: str, attempts: int, timeout: float, who: dict[str, str]) -> Fault:
+    def fault(kind: str, times: int, **options: object) -> Fault:
+        return Fault(kind, times=times, path_contains=SILAE_ENTRIES, headers=who, **options)  # type: ignore[arg-type]
+
+    plan = {
+        "latency": fault("latency", 1, seconds=0.02),
+        "5xx": fault("status", attempts, status=503),
+        "429": fault("rate_limit", attempts, extra={"retry_after": 0}),
+        "timeout": fault("timeout", 1, seconds=timeout * 1.5),
+        "reset": fault("reset", attempts),
+        "recoverable": fault("recoverable", attempts),  # ApiErrors recoverable: true
+        "unrecoverable": fault("unrecoverable", 1),  # recoverable: false: a diagnosis, not a retry
+    }
+    return plan[name]
