@@ -39,6 +39,8 @@ Choices where the docs are silent (a caller must know them):
   ``{type, debit_total, credit_total, entry_array: [{entry_id, ...}]}``;
 - ``POST /account`` pads an all-digit number shorter than ``account_number_length`` (6) with zeros,
   as the Postman example does (``251`` gives ``251000``);
+- ``GET /mad/entries`` (MAD v1.0.0) lists the entries held, in the shape ``mad-schema.json`` gives;
+  its open points (bare or wrapped answer, ``journalIds``, refusals, lag) are :mod:`.mad`'s;
 - ``pj_list`` contents are base64-decoded leniently (the vendor's own example sends ``"..."``);
   ``entries()`` says whether each attachment was valid base64.
 
@@ -48,7 +50,8 @@ Faults: the generic ones of ``FakeServer`` plus ``rate_limit`` (429 with ``X-Rat
 
 Where things are: :mod:`.errors` the error catalogue, :mod:`.schema` the NewEntry check,
 :mod:`.state` the records and the admin methods, :mod:`.gateway` the rules above, :mod:`.entries`
-the posting rules of ``POST /entry``, :mod:`.routes` one method per route (:class:`FakeMyUnisoft`).
+the posting rules of ``POST /entry``, :mod:`.mad` the MAD listing of entries, :mod:`.routes` one
+method per route (:class:`FakeMyUnisoft`).
 """
 
 from local.fakes.myunisoft.errors import CATALOGUE, DUPLICATE_ORIGIN_CODE, GATEWAY_CODES

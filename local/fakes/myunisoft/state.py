@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -72,6 +73,7 @@ class EntryRecord:
     entry_id: int
     society_id: int
     record: dict[str, Any] = field(default_factory=dict)
+    posted_at: float = field(default_factory=time.monotonic)  # GET /mad/entries may lag behind it
 
 
 def _as_date(value: dt.date | str) -> dt.date:
