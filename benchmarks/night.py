@@ -209,6 +209,33 @@ def bounds(run: NightRun, month: MonthRun) -> tuple[Bound, Bound]:
     return floor, made
 
 
+def night_details(run: NightRun, month: MonthRun, floor: Bound, made: Bound) -> dict[str, Any]:
+    """What a night's result says besides its ratio: its size, bounds, costs and problems."""
+    factor, makespan = month.scale.factor, month.report.makespan
+    return {
+        "dossiers": month.dossiers,
+        "firms": len(month.world.firms),
+        "entries": month.world.entries,
+        "period": str(month.world.period),
+        "fifo_groups": len(month.world.by_group()),
+        "workers": run.workers,
+        "batch_size": run.batch_size,
+        "time_scale": factor,
+        "makespan_seconds_scaled": round(makespan, 3),
+        "makespan_minutes_real_equivalent": round(makespan * factor / 60, 2),
+        "floor_seconds_scaled": floor.as_dict(),
+        "bound_of_calls_made_seconds_scaled": made.as_dict(),
+        "makespan_over_bound_of_calls_made": round(makespan / made.seconds, 3),
+        "local_cpu_seconds": round(month.cpu_seconds, 1),
+        "cpu_share": round(month.cpu_seconds / makespan, 2),
+        "planning_seconds_unscaled": round(month.planning_seconds, 3),
+        "invocations": month.report.invocations,
+        "containers": month.report.containers,
+        "group_overlaps": month.report.group_overlaps,
+        "problems": month.problems,
+    }
+
+
 def makespan_results(run: NightRun, *, prefix: str = "1. night") -> list[Result]:
     results: list[Result] = []
     for month in run.months:
@@ -216,28 +243,7 @@ def makespan_results(run: NightRun, *, prefix: str = "1. night") -> list[Result]
         floor, made = bounds(run, month)
         makespan = month.report.makespan
         ratio = makespan / floor.seconds
-        details = {
-            "dossiers": month.dossiers,
-            "firms": len(month.world.firms),
-            "entries": month.world.entries,
-            "period": str(month.world.period),
-            "fifo_groups": len(month.world.by_group()),
-            "workers": run.workers,
-            "batch_size": run.batch_size,
-            "time_scale": factor,
-            "makespan_seconds_scaled": round(makespan, 3),
-            "makespan_minutes_real_equivalent": round(makespan * factor / 60, 2),
-            "floor_seconds_scaled": floor.as_dict(),
-            "bound_of_calls_made_seconds_scaled": made.as_dict(),
-            "makespan_over_bound_of_calls_made": round(makespan / made.seconds, 3),
-            "local_cpu_seconds": round(month.cpu_seconds, 1),
-            "cpu_share": round(month.cpu_seconds / makespan, 2),
-            "planning_seconds_unscaled": round(month.planning_seconds, 3),
-            "invocations": month.report.invocations,
-            "containers": month.report.containers,
-            "group_overlaps": month.report.group_overlaps,
-            "problems": month.problems,
-        }
+        details = night_details(run, month, floor, made)
         held = month.label == "steady"  # the night of every month; a first run is once per society
         if held:
             judged = verdict(ratio <= GOAL and not month.problems)
@@ -387,21 +393,7 @@ def growth_results(run: NightRun, *, prefix: str = "1b. 2000-dossier night") -> 
             compared_with=f"floor ({floor.kind}), s scaled",
             bound=round(floor.seconds, 3),
             verdict="fail" if month.problems else "info",
-            details={
-                "dossiers": month.dossiers,
-                "firms": len(month.world.firms),
-                "entries": month.world.entries,
-                "fifo_groups": len(month.world.by_group()),
-                "time_scale": factor,
-                "makespan_seconds_scaled": round(makespan, 3),
-                "makespan_minutes_real_equivalent": round(makespan * factor / 60, 2),
-                "floor_seconds_scaled": floor.as_dict(),
-                "bound_of_calls_made_seconds_scaled": made.as_dict(),
-                "local_cpu_seconds": round(month.cpu_seconds, 1),
-                "cpu_share": round(cpu_share, 2),
-                "cpu_bound": cpu_share > 0.5,
-                "problems": month.problems,
-            },
+            details={**night_details(run, month, floor, made), "cpu_bound": cpu_share > 0.5},
         ),
         Result(
             name=f"{prefix}: a token's time per dossier",
