@@ -1,8 +1,9 @@
 """`make bench`: the five benchmarks of the night, one table, ``benchmarks/results.json``.
 
 1. night makespan against its floor, the calls that cannot be avoided (306 dossiers, 10 firms, the
-   template's worker settings; a cold first run and a later month); 1b. a night of 2 000 dossiers
-   over 20 firms: how a token's time grows with its dossiers;
+   template's worker settings; a cold first run and a later month), and how a token's time grows
+   with its dossiers; 1b. (``--big``) the same for a night of 2 000 dossiers over 20 firms, which
+   costs the local stack several minutes of CPU, hence not in the default run;
 2. API calls per dossier against the entries per dossier (same nights);
 3. cold start of each function (import + what its first invocation loads) against ``import boto3``;
 4. DynamoDB items the nightly planning reads per due dossier (10 000 and 2 000 configured);
@@ -36,7 +37,8 @@ DEFAULT_FAST_SCALE = 25.0
 
 
 def _night(args: argparse.Namespace) -> list[Result]:
-    from benchmarks.night import calls_results, makespan_results, run_night
+    from benchmarks.night import run_night
+    from benchmarks.night_results import calls_results, makespan_results
     from benchmarks.stack import TimeScale
     from benchmarks.world import NIGHT_FIRMS, FirmSpec
 
@@ -52,7 +54,8 @@ def _night(args: argparse.Namespace) -> list[Result]:
 
 
 def _big(args: argparse.Namespace) -> list[Result]:
-    from benchmarks.night import growth_results, run_night
+    from benchmarks.night import run_night
+    from benchmarks.night_results import big_night_results
     from benchmarks.stack import TimeScale
     from benchmarks.world import BIG_NIGHT_FIRMS, FirmSpec
 
@@ -60,7 +63,7 @@ def _big(args: argparse.Namespace) -> list[Result]:
     run = run_night(
         TimeScale(args.fast_scale), firms, months=1, workers=args.workers, batch_size=args.batch_size
     )
-    return growth_results(run)
+    return big_night_results(run)
 
 
 def _coldstart(args: argparse.Namespace) -> list[Result]:
@@ -97,7 +100,14 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--tiny", action="store_true", help="toy sizes: every path runs, figures mean nothing"
     )
-    parser.add_argument("--only", nargs="+", choices=BENCHMARKS, default=list(BENCHMARKS))
+    parser.add_argument(
+        "--only", nargs="+", choices=BENCHMARKS, help="these benchmarks only (default: all but big)"
+    )
+    parser.add_argument(
+        "--big",
+        action="store_true",
+        help="also the 2000-dossier night (several minutes of the local stack's CPU; always with --tiny)",
+    )
     parser.add_argument("--output", type=Path, default=RESULTS, help="where to write the JSON results")
     parser.add_argument("--scale", type=float, default=None, help="time scale of the night (default 5)")
     parser.add_argument(
@@ -113,6 +123,8 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.scale is None:
         args.scale = 50.0 if args.tiny else DEFAULT_SCALE
+    if args.only is None:
+        args.only = [name for name in BENCHMARKS if name != "big" or args.big or args.tiny]
     if args.fast_scale is None:
         args.fast_scale = 50.0 if args.tiny else DEFAULT_FAST_SCALE
     return args

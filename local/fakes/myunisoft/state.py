@@ -246,6 +246,15 @@ class MyUnisoftState:
                 if e.society_id == society_id
             ]
 
+    def origins_by_society(self) -> dict[int, list[str | None]]:
+        """Every posted entry's ``entry_origin_partner_id``, by dossier, oldest first: ``entries()``
+        of every dossier in one pass (benchmarks check thousands of dossiers)."""
+        found: dict[int, list[str | None]] = {}
+        with self.lock:
+            for entry in sorted(self.entry_records.values(), key=lambda e: e.entry_id):
+                found.setdefault(entry.society_id, []).append(entry.record["entry_origin_partner_id"])
+        return found
+
     # == look-ups (callers hold the lock) =================================================================
     def society_of(self, society_id: int) -> Society:
         society = self.societies.get(society_id)
