@@ -18,7 +18,7 @@ help:
 	@echo "make demo      run the nightly pull end to end on the embedded local stack"
 	@echo "make test      run the test suite (unit, integration, e2e)"
 	@echo "make serve     the HTTP API on 127.0.0.1:$${PAYSYNC_API_PORT:-3000} over the local stack (demo data, keys printed)"
-	@echo "make bench     the night's benchmarks (scale, API calls, cold imports, planning, memory): one table"
+	@echo "make bench     the night's benchmarks (floor, API calls, cold starts, planning, memory): one table"
 	@echo "make replay-dlq  send the sync dead-letter queue back to the queue (STACK=<name>, or SYNC_QUEUE_URL/SYNC_DLQ_URL/RUNS_TABLE)"
 	@echo "make lint      ruff + mypy + the layer check (import-linter)"
 	@echo "make validate  sam validate --lint, cfn-lint and checkov on template.yaml (offline)"

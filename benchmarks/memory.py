@@ -1,4 +1,5 @@
-"""Benchmark 5: the memory a worker needs for one dossier whose files total 20 MB.
+"""Benchmark 5: the memory a worker needs for one dossier whose files total 20 MB, and 100 MB to
+show that it grows linearly with the files (peak per MB of files no worse at 100 MB than at 20).
 
 The fakes run in this process and the worker in a child process, so that the child's figures are
 the worker's alone: in the child, in-process moto (a handful of small items) and one invocation of
@@ -55,7 +56,8 @@ def _seed(
     )
 
 
-def run_memory(total_bytes: int = 20 * MB, files: int = 4, entries: int = 2) -> list[Result]:
+def measure(total_bytes: int, files: int, entries: int) -> dict[str, Any]:
+    """One worker invocation (in a child process) syncing a dossier whose files total ``total_bytes``."""
     with scaled_stack(TimeScale(1), latency=False) as stack:
         world = _seed(
             stack.silae, stack.myunisoft, Ignore(), Ignore(), total=total_bytes, files=files, entries=entries
@@ -73,50 +75,80 @@ def run_memory(total_bytes: int = 20 * MB, files: int = 4, entries: int = 2) -> 
         lines = [line for line in answer.stdout.splitlines() if line.startswith('{"memory"')]
         if answer.returncode != 0 or not lines:
             raise RuntimeError(f"memory child failed ({answer.returncode}): {answer.stderr[-2000:]}")
-        measured = json.loads(lines[-1])["memory"]
+        measured: dict[str, Any] = json.loads(lines[-1])["memory"]
         society = world.dossiers[0].dossier.society_id
         posted = stack.myunisoft.entries(society)
     files_bytes = world.dossiers[0].files_bytes
-    peak = measured["traced_peak_bytes"]
     attached = sum(len(a["content"]) for e in posted for a in e["attachments"])
-    details = {
+    return {
         **measured,
         "files_bytes": files_bytes,
         "files": files,
         "entries": entries,
         "entries_in_myunisoft": len(posted),
         "attached_bytes_in_myunisoft": attached,
-        "worker_memory_size_mb": measured.get("memory_size_mb"),
+        "synced": measured["run_status"] == "succeeded"
+        and len(posted) == entries
+        and attached == entries * files_bytes,
     }
-    ok = (
-        measured["run_status"] == "succeeded" and len(posted) == entries and attached == entries * files_bytes
-    )
-    memory_size = measured.get("memory_size_mb") or 512
-    return [
-        Result(
-            name=f"5. worker peak memory (tracemalloc), {files_bytes / MB:.0f} MB of files",
-            value=round(peak / MB, 1),
-            unit="MB",
-            goal=f"<= {COPIES} x the files",
-            compared_with="files' size, MB",
-            bound=round(files_bytes / MB, 1),
-            verdict=verdict(ok and peak <= COPIES * files_bytes),
-            details=details,
-        ),
-        Result(
-            name="5. worker resident set growth (peak)",
-            value=round(measured["rss_growth_bytes"] / MB, 1),
-            unit="MB",
-            goal="-",
-            compared_with="worker MemorySize, MB",
-            bound=memory_size,
-            verdict="info",
-            details={
-                "rss_before_bytes": measured["rss_before_bytes"],
-                "rss_peak_bytes": measured["rss_peak_bytes"],
-            },
-        ),
-    ]
+
+
+def run_memory(
+    sizes: tuple[int, ...] = (20 * MB, 100 * MB), files: int = 4, entries: int = 2
+) -> list[Result]:
+    """The first size is held to ``COPIES`` x the files; each larger one to growing linearly."""
+    runs = [measure(size, files, entries) for size in sizes]
+    results: list[Result] = []
+    for run in runs:
+        peak, files_bytes = run["traced_peak_bytes"], run["files_bytes"]
+        results.append(
+            Result(
+                name=f"5. worker peak memory (tracemalloc), {files_bytes / MB:.0f} MB of files",
+                value=round(peak / MB, 1),
+                unit="MB",
+                goal=f"<= {COPIES} x the files",
+                compared_with="files' size, MB",
+                bound=round(files_bytes / MB, 1),
+                verdict=verdict(run["synced"] and peak <= COPIES * files_bytes),
+                details={**run, "peak_per_file_byte": round(peak / files_bytes, 3)},
+            )
+        )
+    base = runs[0]
+    base_ratio = base["traced_peak_bytes"] / base["files_bytes"]
+    for run in runs[1:]:
+        growth = (run["traced_peak_bytes"] / run["files_bytes"]) / base_ratio
+        results.append(
+            Result(
+                name=f"5. peak per MB of files, {run['files_bytes'] / MB:.0f} MB / {base['files_bytes'] / MB:.0f} MB",
+                value=round(growth, 3),
+                unit="ratio",
+                goal="<= 1.1 (linear)",
+                compared_with=f"peak per MB at {base['files_bytes'] / MB:.0f} MB",
+                bound=round(base_ratio, 3),
+                verdict=verdict(growth <= 1.1),
+                details={
+                    "peaks_mb": [round(r["traced_peak_bytes"] / MB, 1) for r in runs],
+                    "files_mb": [round(r["files_bytes"] / MB, 1) for r in runs],
+                },
+            )
+        )
+    for run in runs:
+        results.append(
+            Result(
+                name=f"5. worker resident set growth (peak), {run['files_bytes'] / MB:.0f} MB of files",
+                value=round(run["rss_growth_bytes"] / MB, 1),
+                unit="MB",
+                goal="-",
+                compared_with="worker MemorySize, MB",
+                bound=run.get("memory_size_mb") or 512,
+                verdict="info",
+                details={
+                    "rss_before_bytes": run["rss_before_bytes"],
+                    "rss_peak_bytes": run["rss_peak_bytes"],
+                },
+            )
+        )
+    return results
 
 
 class RssSampler:

@@ -11,10 +11,15 @@ unscaled night; only what is not scaled (the local stack's own CPU) weighs ``sca
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
+
+from local.fakes.myunisoft import FakeMyUnisoft
+from local.fakes.myunisoft.gateway import bearer
+from local.fakes.server import Request, Response
 
 # Assumed real-world costs, per call, before scaling (the vendors publish no latency figures).
 SILAE_LATENCY_SECONDS = 0.2
@@ -46,6 +51,21 @@ class TimeScale:
         return self(MYUNISOFT_RATE_WINDOW_SECONDS)
 
 
+class CountingMyUnisoft(FakeMyUnisoft):
+    """The fake MyUnisoft, recording which token made each ``/api/v1`` call and when
+    (``time.monotonic``, the executor's clock): a night's calls per token, and each token's last."""
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self.token_calls: list[tuple[str, str, float]] = []  # (token, path, time)
+
+    def dispatch(self, request: Request) -> Response:
+        if request.path.startswith("/api/v1/"):
+            with self._calls_lock:
+                self.token_calls.append((bearer(request) or "", request.path, time.monotonic()))
+        return super().dispatch(request)
+
+
 @dataclass
 class Stack:
     resources: Any
@@ -68,6 +88,25 @@ class Stack:
 
         return services()
 
+    def rescale(self, scale: TimeScale, *, latency: bool = True) -> None:
+        """Every duration of the model divided by ``scale.factor`` from now on: the fakes' at once,
+        the clients' when they next read their settings (after ``reset_library_caches``)."""
+        self.scale = scale
+        self.env.update(_scaled_env(scale))
+        os.environ.update(_scaled_env(scale))
+        self.myunisoft.rate_window_seconds = scale.rate_window
+        self.myunisoft.reset_rate_limits()
+        self.silae.faults.latency_seconds = scale.silae_latency if latency else 0.0
+        self.myunisoft.faults.latency_seconds = scale.myunisoft_latency if latency else 0.0
+
+
+def _scaled_env(scale: TimeScale) -> dict[str, str]:
+    return {
+        "MYUNISOFT_RATE_LIMIT": str(MYUNISOFT_RATE_LIMIT),
+        "MYUNISOFT_RATE_WINDOW_SECONDS": repr(scale.rate_window),
+        "HTTP_BACKOFF_SECONDS": repr(scale(HTTP_BACKOFF_SECONDS)),
+    }
+
 
 def reset_library_caches() -> None:
     """What a new Lambda container starts without: settings, services, clients, tokens, pacers."""
@@ -81,7 +120,6 @@ def scaled_stack(scale: TimeScale, *, latency: bool = True, **extra_env: str) ->
     """moto + fakes + the template's environment; the process environment is restored on exit."""
     from moto import mock_aws
 
-    from local.fakes.myunisoft import FakeMyUnisoft
     from local.fakes.silae import FakeSilae
     from local.provision import provision
 
@@ -92,7 +130,7 @@ def scaled_stack(scale: TimeScale, *, latency: bool = True, **extra_env: str) ->
     os.environ.pop("AWS_ENDPOINT_URL", None)
     try:
         silae = FakeSilae()
-        myu = FakeMyUnisoft(rate_limit=MYUNISOFT_RATE_LIMIT, rate_window_seconds=scale.rate_window)
+        myu = CountingMyUnisoft(rate_limit=MYUNISOFT_RATE_LIMIT, rate_window_seconds=scale.rate_window)
         with mock_aws(), silae, myu:
             resources = provision(endpoint_url=None)
             env = resources.function_environment("SyncWorkerFunction")
@@ -102,9 +140,7 @@ def scaled_stack(scale: TimeScale, *, latency: bool = True, **extra_env: str) ->
                     "SILAE_AUTH_URL": silae.auth_url,
                     "SILAE_API_URL": silae.api_url,
                     "MYUNISOFT_API_URL": myu.api_url,
-                    "MYUNISOFT_RATE_LIMIT": str(MYUNISOFT_RATE_LIMIT),
-                    "MYUNISOFT_RATE_WINDOW_SECONDS": repr(scale.rate_window),
-                    "HTTP_BACKOFF_SECONDS": repr(scale(HTTP_BACKOFF_SECONDS)),
+                    **_scaled_env(scale),
                     "POWERTOOLS_TRACE_DISABLED": "true",
                     "POWERTOOLS_METRICS_DISABLED": "true",
                     "POWERTOOLS_LOG_LEVEL": "ERROR",
@@ -113,12 +149,11 @@ def scaled_stack(scale: TimeScale, *, latency: bool = True, **extra_env: str) ->
                 }
             )
             os.environ.update(env)
-            if latency:
-                silae.faults.latency_seconds = scale.silae_latency
-                myu.faults.latency_seconds = scale.myunisoft_latency
+            stack = Stack(resources=resources, silae=silae, myunisoft=myu, scale=scale, env=env)
+            stack.rescale(scale, latency=latency)
             reset_library_caches()
             try:
-                yield Stack(resources=resources, silae=silae, myunisoft=myu, scale=scale, env=env)
+                yield stack
             finally:
                 reset_library_caches()
     finally:

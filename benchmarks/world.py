@@ -49,6 +49,14 @@ NIGHT_FIRMS: tuple[FirmSpec, ...] = (
 )
 
 
+# 20 firms, 2 000 dossiers: fifteen cabinet tokens from 15 to 400 dossiers, five firms of société
+# tokens (210 tokens of one dossier).
+BIG_NIGHT_FIRMS: tuple[FirmSpec, ...] = (
+    *(FirmSpec(n, True) for n in (400, 300, 220, 180, 150, 120, 100, 80, 60, 50, 40, 30, 25, 20, 15)),
+    *(FirmSpec(n, False) for n in (60, 50, 40, 35, 25)),
+)
+
+
 @dataclass
 class SeededDossier:
     dossier: Dossier
@@ -195,6 +203,25 @@ def seed_night(
             size = sum(len(content) for _, content in pdfs)
             world.dossiers.append(SeededDossier(dossier, groups, dossier_client, token, size))
     return world
+
+
+def seed_next_month(silae: FakeSilae, world: World, night: date) -> World:
+    """The same firms and dossiers a month later: each dossier's payroll of the following period,
+    with as many OD as the month before, in Silae. Returns the world of ``night``'s run."""
+    period = world.period.next()
+    later = World(night=night, period=period, firms=world.firms)
+    for index, item in enumerate(world.dossiers, start=1):
+        dossier = item.dossier
+        groups = [
+            payroll_od(f"Paie {period} - {dossier.name} - étab. {k + 1}", Decimal(9100 + 137 * index + k))
+            for k in range(len(item.groups))
+        ]
+        pdf = _pdf(dossier.name, period, item.files_bytes)
+        silae.set_payroll(
+            dossier.payroll_dossier_number or "", period, groups, [(f"journal-paie-{period}.pdf", pdf)]
+        )
+        later.dossiers.append(SeededDossier(dossier, groups, item.client_id, item.token, len(pdf)))
+    return later
 
 
 def _pdf(name: str, period: Period, size: int) -> bytes:

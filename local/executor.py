@@ -55,6 +55,8 @@ from local.lambda_runtime import DEFAULT_FUNCTION_NAME, Handler, build_sqs_event
 __all__ = ["DrainReport", "EventSource", "FifoExecutor", "Invocation", "drain", "event_source"]
 
 LOGGER = logging.getLogger(__name__)
+# How often idle workers look at the queue when no batch has finished since it was last empty.
+IDLE_RECEIVE_SECONDS = 0.25
 
 
 # ------------------------------------------------------------------ the template's settings
@@ -221,6 +223,13 @@ class FifoExecutor:
         self._cond = threading.Condition()
         self._in_flight = 0
         self._handed_out = 0
+        # Batches finished so far, and how many had when a receive last found nothing: until one
+        # more finishes (a group freed, failed messages back), receiving again would find nothing
+        # either, so idle workers wait instead of polling (their receives cost more CPU than the
+        # night's own calls on a busy local stack).
+        self._finished = 0
+        self._empty_at = -1
+        self._empty_since = 0.0
         self._active_groups: Counter[str] = Counter()
         self._done = False
         self._deadline = 0.0
@@ -274,6 +283,7 @@ class FifoExecutor:
                 for group in set(groups):
                     self._active_groups[group] -= 1
                 self._in_flight -= 1
+                self._finished += 1
                 self._cond.notify_all()
             if record.crashed:
                 container = None
@@ -288,6 +298,12 @@ class FifoExecutor:
             if self.max_batches is not None and self._handed_out >= self.max_batches:
                 self._done = True
                 break
+            quiet = time.monotonic() - self._empty_since < IDLE_RECEIVE_SECONDS
+            if self._in_flight and self._empty_at == self._finished and quiet:
+                # Nothing came back since the last empty receive (a message sent from outside the
+                # drain is still picked up within IDLE_RECEIVE_SECONDS).
+                self._cond.wait(timeout=IDLE_RECEIVE_SECONDS)
+                continue
             messages: list[dict[str, Any]] = self._sqs.receive_message(
                 QueueUrl=self.queue_url,
                 MaxNumberOfMessages=self.batch_size,
@@ -303,7 +319,7 @@ class FifoExecutor:
                 # Nothing visible and nothing that could come back: the queue is drained.
                 self._done = True
                 break
-            self._cond.wait(timeout=0.05)
+            self._empty_at, self._empty_since = self._finished, time.monotonic()
         self._cond.notify_all()
         return None
 

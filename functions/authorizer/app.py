@@ -15,7 +15,7 @@ get_settings()
 
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    # Imported at the first call, as in the other API functions.
-    from paysync.api.app import authorize
+    # Imported at the first call: the decision and the key store only, not the API's resolvers.
+    from paysync.api.authorizer import lambda_authorizer
 
-    return authorize(event)
+    return lambda_authorizer(event)

@@ -41,8 +41,11 @@ def test_every_benchmark_runs_at_a_tiny_size_and_writes_its_results(tmp_path: Pa
         assert any(name.startswith(f"{number}.") for name in names), number
     # Every handler is measured, including those added after the benchmark was written.
     for app in REPO.glob("functions/*/app.py"):
-        assert f"3. cold import {app.parent.name} / boto3" in names
-    night = next(r for r in results if r["name"] == "1. night makespan / lower bound")
-    assert night["details"]["problems"] == [] and night["details"]["group_overlaps"] == 0
+        assert f"3. cold start {app.parent.name} / boto3" in names
+    for month in ("cold", "steady"):
+        night = next(r for r in results if r["name"] == f"1. night makespan / floor ({month})")
+        assert night["details"]["problems"] == [] and night["details"]["group_overlaps"] == 0
+    big = next(r for r in results if r["name"] == "1b. 2000-dossier night: makespan / floor")
+    assert big["details"]["problems"] == []
     # The table is printed, with the machine it ran on.
-    assert "CPU, Python" in answer.stdout and "1. night makespan / lower bound" in answer.stdout
+    assert "CPU, Python" in answer.stdout and "1. night makespan / floor (steady)" in answer.stdout

@@ -30,6 +30,7 @@ EXPECTED_ENVIRONMENT = {
     "CONFIG_TABLE",
     "RUNS_TABLE",
     "LEDGER_TABLE",
+    "SOCIETY_FACTS_TABLE",
     "SYNC_QUEUE_URL",
     "SECRETS_PREFIX",
     "PARTNER_SECRET_NAME",
@@ -230,6 +231,7 @@ def test_function_environment_is_complete(template: dict[str, Any], resolver: Re
     assert variables["CONFIG_TABLE"] == {"Ref": "ConfigTable"}
     assert variables["RUNS_TABLE"] == {"Ref": "RunsTable"}
     assert variables["LEDGER_TABLE"] == {"Ref": "LedgerTable"}
+    assert variables["SOCIETY_FACTS_TABLE"] == {"Ref": "SocietyFactsTable"}
     assert variables["SYNC_QUEUE_URL"] == {"Ref": "SyncQueue"}
     assert resolver.resolve_str(variables["PARTNER_SECRET_NAME"]) == resolver.resolve_str(
         template["Resources"]["PartnerSecret"]["Properties"]["Name"]
@@ -308,7 +310,13 @@ def test_a_night_that_did_not_finish_is_alarmed_after_retries_could_have_ended(
 
 def test_tables_are_protected(template: dict[str, Any]) -> None:
     tables = resources_of(template, "AWS::DynamoDB::Table")
-    assert set(tables) >= {"ConfigTable", "RunsTable", "LedgerTable", "AccountLinksTable"}
+    assert set(tables) >= {
+        "ConfigTable",
+        "RunsTable",
+        "LedgerTable",
+        "AccountLinksTable",
+        "SocietyFactsTable",
+    }
     for logical_id, spec in tables.items():
         properties = spec["Properties"]
         assert spec["DeletionPolicy"] == "Retain", logical_id
@@ -342,8 +350,13 @@ def test_table_keys_and_indexes(template: dict[str, Any]) -> None:
     assert _keys(dossier["KeySchema"]) == [("dossier_id", "HASH"), ("created_at", "RANGE")]
     assert runs["Properties"]["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
     assert _keys(ledger["Properties"]["KeySchema"]) == [("partner_id", "HASH")]
+    facts = resources["SocietyFactsTable"]
+    assert _keys(facts["Properties"]["KeySchema"]) == [("society_id", "HASH")]
+    assert facts["Properties"]["AttributeDefinitions"] == [
+        {"AttributeName": "society_id", "AttributeType": "N"}
+    ]
     # Every key attribute is declared, and only key attributes are (CloudFormation rejects others).
-    for table in (config, runs, ledger):
+    for table in (config, runs, ledger, facts):
         declared = {d["AttributeName"] for d in table["Properties"]["AttributeDefinitions"]}
         used = {k["AttributeName"] for k in table["Properties"]["KeySchema"]}
         for index in table["Properties"].get("GlobalSecondaryIndexes", []):
@@ -424,6 +437,7 @@ def test_policies_are_least_privilege(template: dict[str, Any], resolver: Resolv
         },
         ("dynamodb:DeleteItem", arn("LedgerTable")),  # a refused POST gives its claim back
         *{(f"dynamodb:{verb}", arn("AccountLinksTable")) for verb in ("Query", "PutItem", "DeleteItem")},
+        *{(f"dynamodb:{verb}", arn("SocietyFactsTable")) for verb in ("GetItem", "UpdateItem")},
         ("secretsmanager:GetSecretValue", secrets),
     }
 
@@ -469,6 +483,7 @@ def test_outputs(template: dict[str, Any]) -> None:
         "RunsTable",
         "LedgerTable",
         "AccountLinksTable",
+        "SocietyFactsTable",
         "SyncQueue",
         "SyncDeadLetterQueue",
         "NightlyPullFunction",

@@ -30,6 +30,7 @@ REQUIRED = {
     "RUNS_TABLE": "t-runs",
     "LEDGER_TABLE": "t-ledger",
     "ACCOUNT_LINKS_TABLE": "t-links",
+    "SOCIETY_FACTS_TABLE": "t-facts",
     "SYNC_QUEUE_URL": "https://sqs.test/1/sync.fifo",
     "SECRETS_PREFIX": "acme",
     "PARTNER_SECRET_NAME": "acme/myunisoft/partner",
@@ -53,6 +54,7 @@ def test_every_field_reads_its_variable() -> None:
             "SYNC_MAX_RECEIVE_COUNT": "3",
             "CLAIM_LEASE_SECONDS": "60",
             "NOTIFICATION_LEASE_SECONDS": "90",
+            "SOCIETY_FACTS_MAX_AGE_DAYS": "2",
             "UNRELATED": "ignored",
         }
     )
@@ -72,12 +74,13 @@ def test_every_field_reads_its_variable() -> None:
         "t-runs",
         "t-ledger",
     )
-    assert settings.account_links_table == "t-links"
+    assert (settings.account_links_table, settings.society_facts_table) == ("t-links", "t-facts")
     assert settings.sync_queue_url == "https://sqs.test/1/sync.fifo"
     assert (settings.secrets_prefix, settings.partner_secret_name) == ("acme", "acme/myunisoft/partner")
     assert (settings.secrets_cache_seconds, settings.timezone) == (0, "Europe/Brussels")
     assert (settings.max_receive_count, settings.claim_lease_seconds) == (3, 60)
     assert settings.notification_lease_seconds == 90
+    assert settings.society_facts_max_age_days == 2
 
 
 def test_tunables_keep_their_defaults() -> None:
@@ -96,6 +99,7 @@ def test_tunables_keep_their_defaults() -> None:
         5,
     )
     assert (settings.claim_lease_seconds, settings.notification_lease_seconds) == (900, 600)
+    assert settings.society_facts_max_age_days == 7
 
 
 @pytest.mark.parametrize("variable", sorted(REQUIRED))

@@ -91,6 +91,7 @@ class Settings(FromEnvironment):
     runs_table: str = Field(validation_alias="RUNS_TABLE")
     ledger_table: str = Field(validation_alias="LEDGER_TABLE")
     account_links_table: str = Field(validation_alias="ACCOUNT_LINKS_TABLE")
+    society_facts_table: str = Field(validation_alias="SOCIETY_FACTS_TABLE")
     sync_queue_url: str = Field(validation_alias="SYNC_QUEUE_URL")
     secrets_prefix: str = Field(validation_alias="SECRETS_PREFIX")
     partner_secret_name: str = Field(validation_alias="PARTNER_SECRET_NAME")
@@ -102,6 +103,9 @@ class Settings(FromEnvironment):
     claim_lease_seconds: int = Field(default=900, ge=1, validation_alias="CLAIM_LEASE_SECONDS")
     # How long an email claim stays with its owner; longer than the reminders function's timeout.
     notification_lease_seconds: int = Field(default=600, ge=1, validation_alias="NOTIFICATION_LEASE_SECONDS")
+    # How long a society's journal, fiscal years and chart are reused without asking MyUnisoft
+    # again (when nothing contradicts them); 0: never reused.
+    society_facts_max_age_days: int = Field(default=7, ge=0, validation_alias="SOCIETY_FACTS_MAX_AGE_DAYS")
 
     @model_validator(mode="before")
     @classmethod

@@ -1,8 +1,9 @@
 """One logger, tracer and metrics object for the whole library (Powertools).
 
 The tracer is built on first use. Building Powertools' ``Tracer`` imports the X-Ray SDK, which
-imports botocore, and auto-patching imports every library it patches: about as much as boto3
-itself, which a handler's import does not otherwise need. Handlers still decorate with
+builds a botocore client of its own (for centralised sampling, unused in Lambda), and patching
+imports what it patches: about half of ``import boto3``, which a handler's import does not
+otherwise need. Handlers still decorate with
 ``@tracer.capture_lambda_handler`` at import; the real tracer is built at the first invocation,
 before the handler body runs, so every call of every invocation is patched and traced as before.
 """
@@ -109,5 +110,7 @@ class LazyTracer:
 
 
 logger = Logger(service="paysync")
-tracer = LazyTracer(service="paysync")
+# Only what paysync calls through: AWS (botocore) and the vendors (httpx). Auto-patching everything
+# also imports and patches sqlite3 and http.client (whose spans would double botocore's).
+tracer = LazyTracer(service="paysync", patch_modules=("botocore", "httpx"))
 metrics = Metrics(service="paysync")

@@ -43,6 +43,8 @@ whatever they are are switches, set per test with ``configure(...)`` (:mod:`.beh
   ``{type, debit_total, credit_total, entry_array: [{entry_id, ...}]}``;
 - ``POST /account`` pads an all-digit number shorter than ``account_number_length`` (6) with zeros,
   as the Postman example does (``251`` gives ``251000``);
+- ``GET /mad/entries`` (MAD v1.0.0) lists the entries held, in the shape ``mad-schema.json`` gives;
+  its open points (bare or wrapped answer, ``journalIds``, refusals, lag) are :mod:`.mad`'s;
 - ``pj_list`` contents are base64-decoded leniently (the vendor's own example sends ``"..."``);
   ``entries()`` says whether each attachment was valid base64.
 
@@ -53,7 +55,8 @@ default ``ERR-FORBIDDEN-ROUTE``); an injected ``status`` fault answers ``ERR-HTT
 
 Where things are: :mod:`.errors` the error catalogue, :mod:`.schema` the NewEntry check,
 :mod:`.state` the records and the admin methods, :mod:`.gateway` the rules above, :mod:`.entries`
-the posting rules of ``POST /entry``, :mod:`.routes` one method per route (:class:`FakeMyUnisoft`).
+the posting rules of ``POST /entry``, :mod:`.mad` the MAD listing of entries, :mod:`.routes` one
+method per route (:class:`FakeMyUnisoft`).
 """
 
 from local.fakes.myunisoft.behaviour import (

@@ -13,6 +13,7 @@ from local.fakes.myunisoft.behaviour import LookupNotFound
 from local.fakes.myunisoft.entries import post_entry
 from local.fakes.myunisoft.errors import RejectedError
 from local.fakes.myunisoft.gateway import MyUnisoftGateway
+from local.fakes.myunisoft.mad import BadQueryError, MadListing, list_entries
 from local.fakes.myunisoft.schema import DOCUMENT_EXTENSIONS, PJ_MAX_BYTES, field_errors, validate_new_entry
 from local.fakes.myunisoft.state import Account, Society, Token
 from local.fakes.server import Request, Response
@@ -43,6 +44,7 @@ class FakeMyUnisoft(MyUnisoftGateway):
             concurrency_limit=concurrency_limit,
         )
         self.account_number_length = account_number_length  # may be changed at any time
+        self.mad_entries = MadListing()  # how GET /mad/entries answers (may be changed at any time)
         self.route("GET", "/api/partners/health", self._health)
         self.api("GET", "/api/v1/key/info", self._key_info, dossier=False)
         self.api("GET", "/api/v1/society", self._society, dossier=False)
@@ -54,6 +56,7 @@ class FakeMyUnisoft(MyUnisoftGateway):
         self.api("POST", "/api/v1/entry", self._create_entry)
         self.api("GET", "/api/v1/entry/id", self._find_entry)
         self.api("POST", "/api/v1/document/add_all_types", self._add_document)
+        self.api("GET", "/api/v1/mad/entries", self._mad_entries)
 
     @property
     def api_url(self) -> str:
@@ -379,6 +382,16 @@ class FakeMyUnisoft(MyUnisoftGateway):
                 }
             )
         return Response(body={"document_id": document_id, "name": filename})
+
+    def _mad_entries(self, request: Request, token: Token, society_id: int | None) -> Response:
+        how = self.mad_entries
+        if how.refusal is not None:
+            code = "ERR-FORBIDDEN-ROUTE" if how.refusal == 403 else "ERR-HTTP"
+            return self.error(request, code, status=how.refusal)
+        try:
+            return Response(body=list_entries(self, request, society_id or 0, how, self.url))
+        except BadQueryError as bad:
+            return self.error(request, "ERR-HTTP", status=400, fields=[str(bad)])
 
 
 def _json_object(request: Request) -> dict[str, Any]:

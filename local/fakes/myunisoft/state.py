@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -78,6 +79,7 @@ class EntryRecord:
     entry_id: int
     society_id: int
     record: dict[str, Any] = field(default_factory=dict)
+    posted_at: float = field(default_factory=time.monotonic)  # GET /mad/entries may lag behind it
 
 
 def _as_date(value: dt.date | str) -> dt.date:
@@ -277,6 +279,15 @@ class MyUnisoftState:
                 for e in sorted(self.entry_records.values(), key=lambda e: e.entry_id)
                 if e.society_id == society_id
             ]
+
+    def origins_by_society(self) -> dict[int, list[str | None]]:
+        """Every posted entry's ``entry_origin_partner_id``, by dossier, oldest first: ``entries()``
+        of every dossier in one pass (benchmarks check thousands of dossiers)."""
+        found: dict[int, list[str | None]] = {}
+        with self.lock:
+            for entry in sorted(self.entry_records.values(), key=lambda e: e.entry_id):
+                found.setdefault(entry.society_id, []).append(entry.record["entry_origin_partner_id"])
+        return found
 
     # == look-ups (callers hold the lock) =================================================================
     def society_of(self, society_id: int) -> Society:

@@ -99,6 +99,8 @@ def test_api_functions_are_least_privilege(template: dict[str, Any]) -> None:
         ("dynamodb:PutItem", runs),
         ("dynamodb:Query", f"{runs}/index/DossierIndex"),
         ("dynamodb:Query", _arn("AccountLinksTable")),
+        ("dynamodb:GetItem", _arn("SocietyFactsTable")),
+        ("dynamodb:UpdateItem", _arn("SocietyFactsTable")),  # facts a dry run had to fetch
         ("sqs:SendMessage", _arn("SyncQueue")),
         ("secretsmanager:GetSecretValue", f"{SECRETS}/*"),
     }

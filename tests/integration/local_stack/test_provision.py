@@ -103,6 +103,7 @@ def test_function_environment_resolves_every_variable(stack: LocalResources, fun
     assert environment["CONFIG_TABLE"] == stack.name("ConfigTable")
     assert environment["RUNS_TABLE"] == stack.name("RunsTable")
     assert environment["LEDGER_TABLE"] == stack.name("LedgerTable")
+    assert environment["SOCIETY_FACTS_TABLE"] == stack.name("SocietyFactsTable")
     assert environment["SYNC_QUEUE_URL"] == stack.queue_url("SyncQueue")
     assert environment["PARTNER_SECRET_NAME"] == stack.name("PartnerSecret")
     assert environment["SYNC_MAX_RECEIVE_COUNT"] == str(MAX_RECEIVE_COUNT)

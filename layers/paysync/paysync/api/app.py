@@ -147,13 +147,3 @@ def handle(function: str, event: dict[str, Any], context: Any) -> dict[str, Any]
     if function == "settings_api" and event.get("path") in DOCS_PATHS:
         return docs_resolver().resolve(event, context)
     return resolver(function).resolve(event, context)
-
-
-def authorize(event: dict[str, Any]) -> dict[str, Any]:
-    """The Lambda authorizer: credentials looked up in ConfigTable by key id, compared by hash."""
-    from paysync.api.authorizer import authorize as decide
-    from paysync.entrypoints import services
-    from paysync.storage.apikeys import ApiKeyRepository
-
-    keys = ApiKeyRepository(services().settings.config_table)
-    return decide(event, keys.get)

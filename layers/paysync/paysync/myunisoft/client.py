@@ -27,21 +27,30 @@ Route choices:
 - whether MyUnisoft refuses a second entry with one partner id is not documented either: a refusal
   that says so (``GBL6``, any 409, a code or message saying it exists) is answered by a lookup;
   found, it is the entry (``recovered=True``); not found, ``MyUnisoftExistsUnfoundError``.
+- a period's entries are listed with ``GET /mad/entries`` (MAD v1.0.0), which MyUnisoft marks
+  experimental and documents loosely: both a bare array and ``{metadata, data}`` are read, and a
+  refusal or an answer that is not a listing raises ``MyUnisoftListingUnavailableError``, on which
+  the caller falls back to ``find_entry_by_origin``. One entry the model cannot read makes the whole
+  listing unusable: skipping it could hide an entry already posted.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import datetime as dt
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import httpx
+from pydantic import ValidationError
 
 from paysync.myunisoft.errors import (
+    ACCESS_CODES,
     UNEXPECTED_RESPONSE_CODE,
     MyUnisoftAmbiguousWriteError,
     MyUnisoftError,
     MyUnisoftExistsUnfoundError,
+    MyUnisoftListingUnavailableError,
     MyUnisoftTransientError,
     says_already_exists,
 )
@@ -49,9 +58,11 @@ from paysync.myunisoft.models import (
     Account,
     CreatedEntry,
     Diary,
+    EntryListing,
     Exercice,
     FoundEntry,
     KeyInfo,
+    ListedEntry,
     Society,
     SocietyListing,
 )
@@ -61,6 +72,8 @@ from paysync.observability import logger
 # MyUnisoftAccess is defined with the transport that sends it, and exported here with the client
 # it builds.
 __all__ = ["MyUnisoftAccess", "MyUnisoftClient"]
+
+MAD_VERSION = "1.0.0"
 
 
 class MyUnisoftClient(MyUnisoftTransport):
@@ -145,6 +158,50 @@ class MyUnisoftClient(MyUnisoftTransport):
         if isinstance(payload, Mapping) and "id_entry" in payload and payload["id_entry"] is None:
             return None
         return self._parse(FoundEntry, payload)
+
+    def list_entries(self, start: dt.date, end: dt.date, journal_ids: Sequence[int]) -> EntryListing:
+        """``GET /mad/entries``: the entries dated ``start`` to ``end`` in these journals.
+
+        At most 12 months (MyUnisoft's limit). Entries are listed as MyUnisoft gives them (one
+        outside the journals or dates asked for is kept: a partner id is unique in the dossier
+        whatever its journal). Raises ``MyUnisoftListingUnavailableError`` when the listing is
+        refused or unusable; refusals of the credentials or the dossier (``ACCESS_CODES``) and
+        transient failures are raised as on any other route.
+        """
+        if end < start or end >= _one_year_after(start):
+            raise ValueError(f"a listing covers 1 day to 12 months, not {start} to {end}")
+        params: dict[str, str | int] = {
+            "version": MAD_VERSION,
+            "startDate": start.isoformat(),
+            "endDate": end.isoformat(),
+            "journalIds": ",".join(str(i) for i in journal_ids),
+        }
+        try:
+            payload = self._json(self._request("GET", "/mad/entries", params=params))
+        except MyUnisoftTransientError:
+            raise
+        except MyUnisoftError as error:
+            if error.code in ACCESS_CODES:
+                raise
+            raise MyUnisoftListingUnavailableError(
+                error.code, error.message, status=error.status, request_id=error.request_id
+            ) from None
+        items, shape = _listed_items(payload)
+        if items is None:
+            raise self._unusable("GET /mad/entries answered neither an array nor {metadata, data}")
+        try:
+            entries = tuple(ListedEntry.model_validate(item) for item in items)
+        except ValidationError as exc:
+            where = ".".join(str(p) for p in exc.errors()[0]["loc"]) or "(root)"
+            raise self._unusable(
+                f"GET /mad/entries listed an entry it does not describe (at {where})"
+            ) from None
+        return EntryListing(entries=entries, shape=shape)
+
+    def _unusable(self, message: str) -> MyUnisoftListingUnavailableError:
+        return MyUnisoftListingUnavailableError(
+            UNEXPECTED_RESPONSE_CODE, message, request_id=self.last_request_id
+        )
 
     def create_entry(self, body: dict[str, Any]) -> CreatedEntry:
         """``POST /entry?type=e``: create one entry (a ``NewEntry`` body).
@@ -277,3 +334,24 @@ def _ambiguous(error: MyUnisoftError) -> MyUnisoftAmbiguousWriteError:
     return MyUnisoftAmbiguousWriteError(
         error.code, error.message, status=error.status, request_id=error.request_id
     )
+
+
+def _one_year_after(day: dt.date) -> dt.date:
+    try:
+        return day.replace(year=day.year + 1)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + 1, day=28)
+
+
+def _listed_items(payload: Any) -> tuple[list[Any] | None, Literal["bare", "wrapped"]]:
+    """The entries of a ``/mad/entries`` answer: a bare array, or ``{metadata, data}`` whose
+    ``data`` is the array or MAD's document object holding it as ``entries``."""
+    if isinstance(payload, list):
+        return payload, "bare"
+    if isinstance(payload, Mapping) and "data" in payload:
+        data = payload["data"]
+        if isinstance(data, Mapping):
+            data = data.get("entries")
+        if isinstance(data, list):
+            return data, "wrapped"
+    return None, "wrapped"

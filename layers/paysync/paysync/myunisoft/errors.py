@@ -52,6 +52,17 @@ class MyUnisoftExistsUnfoundError(MyUnisoftError):
     refusal's)."""
 
 
+class MyUnisoftListingUnavailableError(MyUnisoftError):
+    """``GET /mad/entries`` was refused (a route the token may not use, an unknown route, a
+    parameter it rejects) or answered something that is not a listing of entries.
+
+    The listing is experimental on MyUnisoft's side: the caller falls back to looking entries up one
+    by one (``GET /entry/id``). Not raised for refusals that concern the credentials or the dossier
+    (``ACCESS_CODES``), which every other route would meet too, nor for transient failures (raised
+    as ``MyUnisoftTransientError`` once the retries are spent).
+    """
+
+
 # Gateway codes (errors.json ``gateway_errors``) and catalogue codes the client acts on.
 TOO_MANY_REQUESTS = "ERR-TOO-MANY-REQUEST"
 # errors.json spells it in the singular, docs/ratelimit.md in the plural: accept both.
@@ -66,6 +77,21 @@ TOKEN_NOT_FOUND_CODES = frozenset(
 )
 # The partner secret is missing, unknown or not activated yet.
 SECRET_CODES = frozenset({"ERR-SECRET-HEADER-NOT-SET", "ERR-INVALID-SECRET", "ERR-SECRET-NOT-CONFIGURED"})
+# The call's credentials or dossier are refused: the same answer on every route.
+ACCESS_CODES = frozenset(
+    {
+        *TOKEN_NOT_FOUND_CODES,
+        *SECRET_CODES,
+        "ERR-INVALID-AUTH-HEADER",
+        "ERR-INVALID-JWT",
+        "ERR-INVALID-API-JWT",
+        "ERR-INVALID-FIRM-JWT",
+        "ERR-THIRD-PARTY-DISCONNECTED",
+        "ERR-FORBIDDEN-ACCESS",
+        "SOCIETE10",  # no dossier chosen (cabinet token without society-id)
+        "DROIT1",  # no access to this dossier
+    }
+)
 # No code of the catalogue names "this entry_origin_partner_id is already used", nor do the docs say
 # MyUnisoft refuses a duplicate at all. If it does, the generic GBL6 "Cet élément existe déjà." (400)
 # is the likeliest; a 409, or another code whose text says so, are read the same way.

@@ -9,22 +9,28 @@ sometimes absent have defaults.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 __all__ = [
     "Account",
     "CreatedEntry",
     "Diary",
     "DiaryAccount",
+    "EntryListing",
     "Exercice",
     "FoundEntry",
     "KeyInfo",
     "KeyRoute",
     "KeyTarget",
     "KeyVersion",
+    "ListedEntry",
+    "ListedMovement",
+    "MadJournal",
     "Society",
     "SocietyListing",
     "parse_myunisoft_date",
@@ -268,3 +274,111 @@ class CreatedEntry(_Model):
         if isinstance(payload, list) and payload:
             return CreatedEntry.find_entry_id(payload[0])
         return None
+
+
+# -- GET /mad/entries (MAD v1.0.0, mad-schema.json's ``data.entries`` items) ----------------------
+def _text_id(value: object) -> object:
+    """MAD writes ids as text; a number is read as its text too."""
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+class MadJournal(_Model):
+    """The journal an entry is in: ``producerId`` is the journal's id (as a text)."""
+
+    producer_id: str | None = Field(default=None, alias="producerId")
+    code: str | None = Field(default=None, alias="customerReferenceCode")
+    name: str | None = None
+    type: str | None = None
+
+    @field_validator("producer_id", mode="before")
+    @classmethod
+    def _text(cls, value: object) -> object:
+        return _text_id(value)
+
+
+class ListedMovement(_Model):
+    """One line of a listed entry: its account number, debit, credit and label.
+
+    Read from MAD's ``{description, value: {debit, credit, amount}, account: {number, name}}``.
+    """
+
+    description: str = ""
+    account_number: str | None = None
+    debit: Decimal = Decimal(0)
+    credit: Decimal = Decimal(0)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_mad(cls, data: Any) -> Any:
+        if not isinstance(data, Mapping) or "value" not in data:
+            return data
+        value, account = data["value"], data.get("account")
+        value = value if isinstance(value, Mapping) else {}
+        account = account if isinstance(account, Mapping) else {}
+        return {
+            "description": data.get("description") or "",
+            "account_number": account.get("number"),
+            "debit": value.get("debit") or 0,
+            "credit": value.get("credit") or 0,
+        }
+
+
+class ListedEntry(_Model):
+    """An entry of the ``GET /mad/entries`` listing, reduced to what paysync compares.
+
+    ``producer_id`` is MAD's ``producerId``, the entry's id (``entry_id`` as a number);
+    ``partner_id`` is ``additionalProducerProperties.partnerMetadata.partnerId``, the
+    ``entry_origin_partner_id`` it was posted with (None for an entry no partner posted);
+    ``partner_json`` the ``json`` posted with it, as text.
+    """
+
+    producer_id: str
+    date: dt.date
+    journal: MadJournal | None = None
+    movements: tuple[ListedMovement, ...] = ()
+    partner_id: str | None = None
+    partner_json: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_mad(cls, data: Any) -> Any:
+        if not isinstance(data, Mapping) or "producerId" not in data:
+            return data
+        properties = data.get("additionalProducerProperties")
+        metadata = properties.get("partnerMetadata") if isinstance(properties, Mapping) else None
+        metadata = metadata if isinstance(metadata, Mapping) else {}
+        partner_json = metadata.get("json")
+        if partner_json is not None and not isinstance(partner_json, str):
+            partner_json = json.dumps(partner_json, ensure_ascii=False, separators=(",", ":"))
+        return {
+            "producer_id": _text_id(data["producerId"]),
+            "date": parse_myunisoft_date(data.get("date")),
+            "journal": data.get("journal"),
+            "movements": data.get("movements") or (),
+            "partner_id": _text_id(metadata.get("partnerId")),
+            "partner_json": partner_json,
+        }
+
+    @property
+    def entry_id(self) -> int | None:
+        """The id the ``/entry`` routes use, when ``producerId`` is one."""
+        return int(self.producer_id) if self.producer_id.isdigit() else None
+
+    @property
+    def journal_id(self) -> str | None:
+        return self.journal.producer_id if self.journal else None
+
+
+class EntryListing(_Model):
+    """A period's entries in the journals asked for, as ``GET /mad/entries`` listed them."""
+
+    entries: tuple[ListedEntry, ...] = ()
+    shape: Literal["bare", "wrapped"] = "bare"  # a bare array, or wrapped in ``{metadata, data}``
+
+    def by_partner_id(self) -> dict[str, ListedEntry]:
+        """Entries carrying a partner id, by that id (the first one listed if two carry it)."""
+        found: dict[str, ListedEntry] = {}
+        for entry in self.entries:
+            if entry.partner_id is not None:
+                found.setdefault(entry.partner_id, entry)
+        return found

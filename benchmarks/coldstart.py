@@ -1,0 +1,387 @@
+"""Benchmark 3: each function's cold start, honestly: its import plus everything its first
+invocation loads, against ``import boto3`` in the same run.
+
+Measured the way Lambda starts a function: a fresh interpreter without site-packages (``-S``) whose
+path is the function's folder, the layer (``layers/paysync`` with the packages of its
+``requirements.txt``, installed once into ``.venv/lambda-site``, boto3 included as the runtime
+provides it), with Lambda's environment variables (so Powertools sees a Lambda and traces) and the
+function's own from template.yaml, pointed at a local stack running in this process (moto server,
+both fakes, the demo world, an API credential for the sample events).
+
+Each child imports ``app`` and invokes its handler twice with the function's sample event from
+``events/`` (the worker's names a run queued for it; the second invocation an equivalent one). What
+the first invocation loads (boto3 clients and their service models, the tracer, HTTP clients and
+their CA bundle, modules imported lazily, pydantic schemas) is its time minus the second's: both
+do the same calls, so the calls cancel out. The cold start is the import plus that difference.
+A second call that does less than the first (a night already planned, reminders already sent)
+only makes the figure larger: it errs on the safe side.
+
+Rounds are interleaved (``import boto3`` alone, then every function), after one untimed round
+that compiles the bytecode; the median is kept. For each function the top five modules by import
+time over the import and the first call (``-X importtime``, top-level imports with their
+children) say where the time goes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import statistics
+import subprocess
+import sys
+import sysconfig
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from benchmarks.common import REPO, Result, say, verdict
+
+SITE = REPO / ".venv" / "lambda-site"
+LAYER = REPO / "layers" / "paysync"
+EVENTS = REPO / "events"
+GOAL = 1.5
+TRACE_ID = "Root=1-6740b7a0-0123456789abcdef01234567;Parent=0123456789abcdef;Sampled=1"
+
+# The child: everything before ``started`` is what a Lambda runtime has loaded before the handler.
+_CHILD = """
+import json, sys, time
+sys.path[:0] = {path!r}
+events = json.loads(open({events!r}, encoding="utf-8").read())
+
+class Context:
+    function_name = {function!r}
+    function_version = "$LATEST"
+    invoked_function_arn = "arn:aws:lambda:eu-west-3:123456789012:function:" + {function!r}
+    memory_limit_in_mb = 512
+    aws_request_id = "c0ffee00-0000-4000-8000-000000000000"
+    log_group_name = "/aws/lambda/" + {function!r}
+    log_stream_name = "2026/11/21/[$LATEST]0123456789abcdef"
+    def get_remaining_time_in_millis(self):
+        return 30000
+
+sys.stderr.write("-- started --\\n")
+sys.stderr.flush()
+started = time.perf_counter()
+{statement}
+imported = time.perf_counter()
+timings = [imported - started]
+for event in events:
+    try:
+        app.handler(event, Context())
+    except Exception as error:  # the authorizer denies with an exception: still a whole call
+        if type(error).__name__ != "UnauthorizedError" and str(error) != "Unauthorized":
+            raise
+    timings.append(time.perf_counter() - sum(timings) - started)
+print(json.dumps(timings))
+"""
+
+
+def lambda_site() -> Path:
+    """The layer's requirements (boto3 among them), installed once (again when they change)."""
+    requirements = (LAYER / "requirements.txt").read_text(encoding="utf-8")
+    stamp = SITE / ".requirements-sha256"
+    digest = hashlib.sha256(requirements.encode()).hexdigest()
+    if stamp.exists() and stamp.read_text(encoding="utf-8") == digest:
+        return SITE
+    say(f"  installing the layer's requirements into {SITE.relative_to(REPO)}")
+    answer = subprocess.run(
+        [
+            sys.executable,
+            *("-m", "pip", "install", "--quiet", "--upgrade", "--target", str(SITE)),
+            *("-r", str(LAYER / "requirements.txt")),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if answer.returncode != 0:
+        raise RuntimeError(f"pip could not install the layer's requirements: {answer.stderr[-2000:]}")
+    stamp.write_text(digest, encoding="utf-8")
+    return SITE
+
+
+def handlers() -> list[Path]:
+    return sorted(p.parent for p in (REPO / "functions").glob("*/app.py"))
+
+
+def logical_id(template: dict[str, Any], folder: Path) -> str:
+    (function,) = [
+        name
+        for name, spec in template["Resources"].items()
+        if spec["Type"] == "AWS::Serverless::Function"
+        and spec["Properties"]["CodeUri"].rstrip("/") == f"functions/{folder.name}"
+    ]
+    return str(function)
+
+
+@dataclass
+class Stage:
+    """The local stack the children call, and how to give each one its events and environment."""
+
+    resources: Any
+    base_env: dict[str, str]
+    services: Any
+    workdir: Path
+    run_ids: Iterator[str]
+
+    def environment(self, folder: Path) -> dict[str, str]:
+        function = logical_id(self.resources.template, folder)
+        return {
+            **self.resources.function_environment(function),
+            **self.base_env,
+            "AWS_LAMBDA_FUNCTION_NAME": f"paysync-{folder.name}",
+            "LAMBDA_TASK_ROOT": str(folder),
+        }
+
+    def events(self, folder: Path) -> Path:
+        """Two events for ``folder``'s function: its sample event twice (the worker: two queued runs)."""
+        sample = json.loads((EVENTS / f"{folder.name}.json").read_text(encoding="utf-8"))
+        pair = [sample, sample]
+        if folder.name == "sync_worker":
+            pair = [_sqs_event(sample, next(self.run_ids)) for _ in range(2)]
+        path = self.workdir / f"{folder.name}.json"
+        path.write_text(json.dumps(pair), encoding="utf-8")
+        return path
+
+
+def _sqs_event(sample: dict[str, Any], run_id: str) -> dict[str, Any]:
+    event: dict[str, Any] = json.loads(json.dumps(sample))
+    (record,) = event["Records"]
+    record["body"] = json.dumps({"run_id": run_id})
+    record["attributes"]["MessageDeduplicationId"] = run_id
+    return event
+
+
+@contextmanager
+def stage(rounds: int) -> Iterator[Stage]:
+    """moto server + fakes + the demo world (the sample events' firm and dossiers), an API
+    credential for the authorizer's event, and one société dossier per worker invocation, its run
+    queued: each worker invocation syncs a whole period (Silae, MyUnisoft, files) on its own token."""
+    from benchmarks.world import FirmSpec, seed_night
+    from local.demo_data import seed
+    from local.fakes.myunisoft import FakeMyUnisoft
+    from local.fakes.silae import FakeSilae
+    from local.stack import LocalStack
+    from paysync.domain.access import ApiKeyRecord, key_digest
+    from paysync.domain.models import Run
+    from paysync.entrypoints import reset_container_state, services
+    from paysync.storage.apikeys import ApiKeyRepository
+
+    saved = dict(os.environ)
+    local, silae, myunisoft = LocalStack(name_prefix="paysync-coldstart"), FakeSilae(), FakeMyUnisoft()
+    with local as resources, silae, myunisoft:
+        fakes = {
+            "SILAE_AUTH_URL": silae.auth_url,
+            "SILAE_API_URL": silae.api_url,
+            "MYUNISOFT_API_URL": myunisoft.api_url,
+        }
+        os.environ.update({**resources.function_environment("SyncWorkerFunction"), **fakes})
+        reset_container_state()
+        try:
+            svc = services()
+            today = datetime.now(UTC).date()
+            seed(silae, myunisoft, svc.config, svc.secrets, today)
+            authorizer = json.loads((EVENTS / "authorizer.json").read_text(encoding="utf-8"))
+            plaintext = authorizer["authorizationToken"].split()[-1]
+            ApiKeyRepository(svc.settings.config_table).create(
+                ApiKeyRecord(
+                    key_id=plaintext.split("_")[1],
+                    key_hash=key_digest(plaintext),
+                    scope="firm",
+                    firm_id="cabinet-dupont",
+                    label="cold start benchmark",
+                    created_at=datetime.now(UTC),
+                )
+            )
+            world = seed_night(
+                silae,
+                myunisoft,
+                svc.config,
+                svc.secrets,
+                today,
+                firms=[FirmSpec(2 * (rounds + 2), cabinet=False)],  # and the -X importtime pass,
+                own_silae_every=0,
+            )
+            run_ids = []
+            for item in world.dossiers:
+                dossier = item.dossier
+                run = Run(
+                    run_id=f"coldstart-{dossier.dossier_id}",
+                    dossier_id=dossier.dossier_id,
+                    firm_id=dossier.firm_id,
+                    period=str(world.period),
+                    trigger="on_demand",
+                    message_group=dossier.message_group,
+                )
+                svc.runs.create(run)
+                run_ids.append(run.run_id)
+            base_env = {
+                **fakes,
+                "AWS_ENDPOINT_URL": os.environ["AWS_ENDPOINT_URL"],
+                "PATH": "/usr/bin:/bin",
+                "LANG": "C.UTF-8",
+                "AWS_REGION": "eu-west-3",
+                "AWS_DEFAULT_REGION": "eu-west-3",
+                "AWS_ACCESS_KEY_ID": "testing",
+                "AWS_SECRET_ACCESS_KEY": "testing",
+                "AWS_EXECUTION_ENV": "AWS_Lambda_python3.11",
+                "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "512",
+                "_X_AMZN_TRACE_ID": TRACE_ID,
+                "POWERTOOLS_SERVICE_NAME": "paysync",
+                "POWERTOOLS_METRICS_NAMESPACE": "Paysync",
+                "POWERTOOLS_LOG_LEVEL": "ERROR",
+                "LOG_LEVEL": "ERROR",
+            }
+            with tempfile.TemporaryDirectory() as tmp:
+                yield Stage(resources, base_env, svc, Path(tmp), iter(run_ids))
+        finally:
+            reset_container_state()
+            os.environ.clear()
+            os.environ.update(saved)
+
+
+def _child(
+    statement: str, folder: Path, site: Path, env: dict[str, str], events: Path, *flags: str
+) -> subprocess.CompletedProcess[str]:
+    code = _CHILD.format(
+        path=[str(folder), str(LAYER), str(site)],
+        events=str(events),
+        function=env.get("AWS_LAMBDA_FUNCTION_NAME", "paysync"),
+        statement=statement,
+    )
+    return subprocess.run(
+        [sys.executable, "-S", *flags, "-c", code],
+        env=env,
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def _timings(answer: subprocess.CompletedProcess[str]) -> list[float]:
+    if answer.returncode != 0:
+        lines = answer.stderr.strip().splitlines()
+        raise RuntimeError(lines[-1] if lines else f"exit {answer.returncode}")
+    timings: list[float] = json.loads(answer.stdout.strip().splitlines()[-1])
+    return timings
+
+
+def heaviest(importtime: str, count: int = 5) -> list[str]:
+    """The top-level imports (with their children) that took longest, from ``-X importtime``."""
+    rows: list[tuple[int, str]] = []
+    # what the child imported before the timed part (json, its own) is not the function's
+    importtime = importtime.partition("-- started --")[2]
+    for line in importtime.splitlines():
+        parts = line.removeprefix("import time:").split("|")
+        if len(parts) == 3 and parts[1].strip().isdigit():
+            name = parts[2].rstrip()
+            if not name.startswith("  ") and name.strip() != "app":  # top level: directly by app or a call
+                rows.append((int(parts[1]), name.strip()))
+    return [f"{name} {micro / 1000:.0f} ms" for micro, name in sorted(rows, reverse=True)[:count]]
+
+
+def run_coldstart(rounds: int = 5, *, lambda_like: bool = True) -> list[Result]:
+    """``lambda_like=False`` (the smoke test) uses this virtualenv's packages: no install, and
+    figures that mean nothing (development packages make some imports heavier)."""
+    site = lambda_site() if lambda_like else Path(sysconfig.get_paths()["purelib"])
+    folders = handlers()
+    cold: dict[str, list[float]] = {"boto3": []}
+    parts: dict[str, list[tuple[float, float, float]]] = {}
+    errors: dict[str, str] = {}
+    top: dict[str, list[str]] = {}
+    with stage(rounds) as local:
+        baseline_env = local.environment(folders[0])
+        baseline_events = local.workdir / "none.json"
+        baseline_events.write_text("[]", encoding="utf-8")
+        for round_number in range(rounds + 1):  # round 0 compiles the bytecode: not kept
+            boto3_answer = _child("import boto3", folders[0], site, baseline_env, baseline_events)
+            if round_number:
+                cold["boto3"].append(_timings(boto3_answer)[0])
+            for folder in folders:
+                name = folder.name
+                if name in errors:
+                    continue
+                try:
+                    imported, first, second = _timings(
+                        _child("import app", folder, site, local.environment(folder), local.events(folder))
+                    )
+                except (RuntimeError, ValueError) as error:
+                    errors[name] = str(error)
+                    continue
+                if round_number:
+                    cold.setdefault(name, []).append(imported + max(0.0, first - second))
+                    parts.setdefault(name, []).append((imported, first, second))
+        for folder in folders:
+            if folder.name not in errors:
+                answer = _child(
+                    "import app",
+                    folder,
+                    site,
+                    local.environment(folder),
+                    local.events(folder),
+                    "-X",
+                    "importtime",
+                )
+                top[folder.name] = heaviest(answer.stderr)
+    baseline = statistics.median(cold["boto3"])
+    results = [
+        Result(
+            name="3. import boto3 (baseline)",
+            value=round(baseline * 1000, 1),
+            unit="ms",
+            goal="-",
+            compared_with="-",
+            bound=None,
+            verdict="info",
+            details={"samples_ms": [round(s * 1000, 1) for s in cold["boto3"]]},
+        )
+    ]
+    for folder in folders:
+        name = folder.name
+        result_name = f"3. cold start {name} / boto3"
+        if name in errors:
+            results.append(
+                Result(
+                    name=result_name,
+                    value=None,
+                    unit="ratio",
+                    goal=f"<= {GOAL}",
+                    compared_with="import boto3, ms",
+                    bound=round(baseline * 1000, 1),
+                    verdict="fail",
+                    details={"error": errors[name]},
+                )
+            )
+            continue
+        median = statistics.median(cold[name])
+        ratio = median / baseline
+        samples = parts[name]
+        results.append(
+            Result(
+                name=result_name,
+                value=round(ratio, 3),
+                unit="ratio",
+                goal=f"<= {GOAL}",
+                compared_with="import boto3, ms",
+                bound=round(baseline * 1000, 1),
+                verdict=verdict(ratio <= GOAL),
+                details={
+                    "cold_start_ms": round(median * 1000, 1),
+                    "import_ms": round(statistics.median(s[0] for s in samples) * 1000, 1),
+                    "first_call_ms": round(statistics.median(s[1] for s in samples) * 1000, 1),
+                    "second_call_ms": round(statistics.median(s[2] for s in samples) * 1000, 1),
+                    "samples_ms": [round(s * 1000, 1) for s in cold[name]],
+                    "top_imports": top.get(name, []),
+                    "rounds": rounds,
+                    "site": "layer requirements" if lambda_like else "development virtualenv",
+                },
+            )
+        )
+    return results
