@@ -92,7 +92,7 @@ export async function renderFirm({ main, signal, firmId }) {
   };
   tryButton.addEventListener("click", () =>
     runAction(tryButton, output, "Vérification des identifiants saisis…", async () => [
-      h("p", { class: "muted" }, "Identifiants saisis (ce qui n'est pas saisi est pris dans l'enregistré) ; rien n'est enregistré :"),
+      h("p", { class: "muted" }, "Résultat avec les identifiants saisis (les champs laissés vides reprennent ceux enregistrés). Rien n'a été enregistré."),
       checkList(await send("POST", `${path}/test-connection`, secrets(), signal)),
     ]),
   );
