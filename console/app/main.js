@@ -2,13 +2,14 @@
 // Leaving a screen cancels what it was doing (its calls and the run it was following).
 
 import { get, loadConfig, onActivity, onUnauthorized, seg } from "./api.js";
-import { fill, h } from "./dom.js";
+import { fill } from "./dom.js";
 import { currentSession, endSession } from "./session.js";
 import { errorBox } from "./ui.js";
 import { renderDashboard } from "./views/dashboard.js";
 import { renderDiscovery } from "./views/discovery.js";
 import { renderAccounts } from "./views/accounts.js";
 import { renderDossier } from "./views/dossier.js";
+import { backToDashboard } from "./views/dossier-header.js";
 import { renderFirm } from "./views/firm.js";
 import { renderPeriods } from "./views/periods.js";
 import { renderSettings } from "./views/settings.js";
@@ -41,8 +42,6 @@ const activity = /** @type {HTMLElement} */ (document.getElementById("activity")
 
 /** @type {AbortController | null} */
 let screen = null;
-
-const backToDashboard = () => h("p", { class: "breadcrumb" }, h("a", { href: "#/" }, "← Tableau de bord"));
 
 function showScreen() {
   const session = currentSession();

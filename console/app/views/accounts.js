@@ -6,7 +6,7 @@ import { fill, h, uid } from "../dom.js";
 import { dateTime } from "../format.js";
 import { badge } from "../status.js";
 import { errorBox, loading, panel, runAction, table } from "../ui.js";
-import { dossierHeader } from "./dossier-header.js";
+import { dossierHeader, dossierLoading } from "./dossier-header.js";
 
 /** @typedef {import("../types.js").AccountRow} AccountRow */
 /** @typedef {import("../types.js").MyUnisoftAccount} MyUnisoftAccount */
@@ -25,7 +25,7 @@ function accountText(account) {
 export async function renderAccounts({ main, params, signal }) {
   const dossierId = params[0];
   const path = `/dossiers/${seg(dossierId)}`;
-  fill(main, h("p", { class: "breadcrumb" }, h("a", { href: "#/" }, "← Tableau de bord")), loading("Chargement du dossier…"));
+  dossierLoading(main);
   const dossier = await get(path, signal);
   const listArea = h("div", {}, loading("Lecture du plan comptable dans MyUnisoft…"));
   const output = h("div", { "data-output": "link" });

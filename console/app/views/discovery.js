@@ -1,13 +1,12 @@
 // « Découverte »: run the discovery (POST /firms/{id}/discovery), review each proposal (how it was
-// matched, ambiguous ones to choose), accept a selection in one bulk call (POST /firms/{id}/dossiers/bulk)
-// and see each item's result.
+// matched, ambiguous ones to choose), accept a selection in one bulk call and see each item's result.
 //
-// Both routes come with "Onboarding by discovery" (issue 14). Until they are deployed the API answers
-// 404 « Cette route n'existe pas. », shown like any other error. The shapes read here are the issue's:
-// proposals {payroll_dossier, society, how: siren|name|ambiguous|none, confidence, candidates,
-// configured_dossier_id, conflicts}; the bulk takes {defaults, items} and answers one result per item
-// (created, updated, conflict, invalid). The readers below accept the field spellings the issue
-// leaves open (numero/number, raisonSociale/raison_sociale/name…).
+// The discovery's answer is the API's DiscoveryView ("Onboarding by discovery", issue 14): proposals
+// {payroll_dossier_number, payroll_name, society_id, society_name, how: siren|name|ambiguous|none,
+// confidence, candidates, configured_dossier_id, conflicts}, the payroll dossiers and societies listed,
+// the closed payroll dossiers, and each side's diagnoses. The bulk creation (BULK_PATH, {defaults,
+// items}, one result per item: created, updated, conflict, invalid) follows that issue too; until an API
+// has a route, its answer (404 « Cette route n'existe pas. ») is shown like any other error.
 
 import { ApiError, send, seg } from "../api.js";
 import { fill, h, uid } from "../dom.js";
@@ -18,51 +17,51 @@ import { diagnosisList, field, panel, runAction, table } from "../ui.js";
 
 /** @typedef {import("../types.js").Diagnosis} Diagnosis */
 /** @typedef {{number: string, name: string, siret: string | null}} PayrollDossier */
-/** @typedef {{id: number, name: string, siret: string | null}} Society */
+/** @typedef {{id: number, name: string, siret: string | null, city: string | null}} Society */
 /**
  * @typedef {object} Proposal
  * @property {PayrollDossier} payroll
- * @property {Society | null} society
+ * @property {Society | null} society the society proposed (siren, name)
  * @property {string} how
  * @property {number | null} confidence
- * @property {Society[]} candidates
- * @property {string | null} configured
- * @property {string[]} conflicts
+ * @property {Society[]} candidates the societies to choose from (ambiguous)
+ * @property {string | null} configured the paysync dossier already tying this pair
+ * @property {string[]} conflicts paysync dossiers tying this payroll number to another society
  */
 
-/** @param {any} raw */
-export function readPayroll(raw) {
-  const found = raw || {};
-  return /** @type {PayrollDossier} */ ({
-    number: String(found.numero ?? found.number ?? found.payroll_dossier_number ?? ""),
-    name: String(found.raison_sociale ?? found.raisonSociale ?? found.name ?? ""),
-    siret: found.siret ?? null,
-  });
+export const BULK_PATH = "/dossiers/bulk";
+
+/** @param {any} raw a payroll dossier as the discovery lists it */
+function readPayroll(raw) {
+  return /** @type {PayrollDossier} */ ({ number: String(raw.number ?? ""), name: String(raw.name ?? ""), siret: raw.siret || null });
 }
 
-/** @param {any} raw */
-export function readSociety(raw) {
-  if (!raw) return null;
-  return /** @type {Society} */ ({ id: Number(raw.society_id ?? raw.id), name: String(raw.name ?? ""), siret: raw.siret ?? null });
+/** @param {any} raw a society as the discovery lists it */
+function readSociety(raw) {
+  return /** @type {Society} */ ({ id: Number(raw.society_id), name: String(raw.name ?? raw.society_name ?? ""), siret: raw.siret || null, city: raw.city || null });
 }
 
 /** @param {any} conflict */
 function readConflict(conflict) {
-  if (typeof conflict === "string") return conflict;
-  if (conflict && typeof conflict.message === "string") return conflict.message;
-  const dossier = conflict?.dossier_id ? `le dossier « ${conflict.dossier_id} »` : "un dossier configuré";
-  const society = conflict?.society_id ? ` (société ${conflict.society_id})` : "";
-  return `Contredit par ${dossier}${society}.`;
+  const society = conflict.society_id ? ` à la société ${conflict.society_id}` : "";
+  return `Le dossier paysync « ${conflict.dossier_id} » associe déjà ce numéro de paie${society}.`;
 }
 
-/** @param {any} raw */
-export function readProposal(raw) {
+/**
+ * @param {any} raw a proposal
+ * @param {Map<string, PayrollDossier>} payrolls the listed payroll dossiers, by number
+ * @param {Map<number, Society>} societies the listed societies, by id
+ */
+export function readProposal(raw, payrolls, societies) {
+  const number = String(raw.payroll_dossier_number ?? "");
+  /** @param {number} id @param {string | undefined} name @param {string | null | undefined} city */
+  const society = (id, name, city) => ({ ...(societies.get(id) || { id, siret: null }), id, name: name || societies.get(id)?.name || "", city: city ?? societies.get(id)?.city ?? null });
   return /** @type {Proposal} */ ({
-    payroll: readPayroll(raw.payroll_dossier ?? raw.payroll),
-    society: readSociety(raw.society),
+    payroll: { ...(payrolls.get(number) || { siret: null }), number, name: String(raw.payroll_name ?? payrolls.get(number)?.name ?? "") },
+    society: raw.society_id === null || raw.society_id === undefined ? null : society(raw.society_id, raw.society_name, undefined),
     how: String(raw.how ?? "none"),
     confidence: typeof raw.confidence === "number" ? raw.confidence : null,
-    candidates: (raw.candidates || []).map(readSociety).filter(Boolean),
+    candidates: (raw.candidates || []).map((/** @type {any} */ c) => society(c.society_id, c.society_name, c.city)),
     configured: raw.configured_dossier_id ?? null,
     conflicts: (raw.conflicts || []).map(readConflict),
   });
@@ -98,10 +97,15 @@ export function slug(name) {
   return plain || "dossier";
 }
 
-/** @param {number | null} confidence */
+/** @param {number | null} confidence from 0 to 1 */
 function confidenceText(confidence) {
-  if (confidence === null) return "—";
-  return `${Math.round(confidence <= 1 ? confidence * 100 : confidence)} %`;
+  return confidence === null ? "—" : `${Math.round(confidence * 100)} %`;
+}
+
+/** @param {Society} society « Garage Leroy — LILLE (n° 102, SIRET 52345678800018) » */
+function societyText(society) {
+  const facts = [`n° ${society.id}`, society.siret && `SIRET ${society.siret}`].filter(Boolean).join(", ");
+  return `${society.name}${society.city ? ` — ${society.city}` : ""} (${facts})`;
 }
 
 /**
@@ -121,17 +125,18 @@ function reviewLine(proposal, societies) {
       "select",
       { "aria-label": `Société MyUnisoft pour ${who}` },
       h("option", { value: "" }, "— Choisir une société —"),
-      choices.map((society) => h("option", { value: String(society.id) }, `${society.name} (${society.id}${society.siret ? `, SIRET ${society.siret}` : ""})`)),
+      choices.map((society) => h("option", { value: String(society.id) }, societyText(society))),
     );
   }
-  const dossierId = h("input", { type: "text", value: proposal.configured || slug(proposal.payroll.name || proposal.payroll.number), "aria-label": `Identifiant paysync pour ${who}`, spellcheck: "false" });
+  const suggested = proposal.configured || slug(proposal.society?.name || proposal.payroll.name || proposal.payroll.number);
+  const dossierId = h("input", { type: "text", value: suggested, "aria-label": `Identifiant paysync pour ${who}`, spellcheck: "false" });
   const [tone, words] = HOW[proposal.how] || ["neutral", proposal.how];
   const row = h(
     "tr",
     { "data-payroll": proposal.payroll.number, "data-how": proposal.how },
     h("td", {}, accept),
     h("td", {}, h("strong", {}, proposal.payroll.number), ` ${proposal.payroll.name}`, proposal.payroll.siret ? h("p", { class: "muted small" }, `SIRET ${proposal.payroll.siret}`) : null),
-    h("td", {}, choice || [proposal.society?.name || "", h("p", { class: "muted small" }, `société ${proposal.society?.id}${proposal.society?.siret ? ` · SIRET ${proposal.society.siret}` : ""}`)]),
+    h("td", {}, choice || (proposal.society ? societyText(proposal.society) : "—")),
     h("td", {}, badge(tone, words)),
     h("td", { class: "number" }, confidenceText(proposal.confidence)),
     h(
@@ -151,7 +156,7 @@ function reviewLine(proposal, societies) {
       const societyId = choice ? Number(choice.value) : proposal.society?.id;
       if (!societyId) throw new ApiError(0, "choice", `Choisissez la société MyUnisoft du dossier de paie ${who}, ou décochez-le.`);
       const chosen = choice ? choices.find((society) => society.id === societyId) : proposal.society;
-      return { dossier_id: dossierId.value.trim(), name: proposal.payroll.name || chosen?.name || dossierId.value.trim(), society_id: societyId, payroll_dossier_number: proposal.payroll.number };
+      return { dossier_id: dossierId.value.trim(), name: chosen?.name || proposal.payroll.name, society_id: societyId, payroll_dossier_number: proposal.payroll.number };
     },
   };
 }
@@ -197,13 +202,20 @@ export async function renderDiscovery({ main, signal, firmId }) {
     runAction(start, output, "Lecture des dossiers de paie (Silae) et des sociétés (MyUnisoft)…", async () => review(await send("POST", `${base}/discovery`, {}, signal))),
   );
 
-  /** @param {any} answer */
+  /** @param {any} answer the DiscoveryView */
   const review = (answer) => {
-    const societies = (answer.societies || []).map(readSociety).filter(Boolean);
-    const lines = (answer.proposals || []).map((/** @type {any} */ raw) => reviewLine(readProposal(raw), societies));
-    const closed = (answer.closed_payroll_dossiers || []).map(readPayroll);
-    /** @type {Diagnosis[]} */
-    const diagnoses = answer.diagnoses || [];
+    const payrolls = new Map((answer.payroll_dossiers || []).map((/** @type {any} */ raw) => [String(raw.number), readPayroll(raw)]));
+    /** @type {Society[]} */
+    const societies = (answer.societies || []).map(readSociety);
+    const byId = new Map(societies.map((society) => [society.id, society]));
+    const lines = (answer.proposals || []).map((/** @type {any} */ raw) => reviewLine(readProposal(raw, payrolls, byId), societies));
+    const closed = answer.closed_payroll_dossiers || [];
+    /** @type {{payroll?: Diagnosis[], myunisoft?: Diagnosis[]}} */
+    const diagnoses = answer.diagnoses || {};
+    const unread = [
+      diagnoses.payroll?.length ? [h("h3", {}, "Silae"), diagnosisList(diagnoses.payroll)] : null,
+      diagnoses.myunisoft?.length ? [h("h3", {}, "MyUnisoft"), diagnosisList(diagnoses.myunisoft)] : null,
+    ].filter(Boolean);
     const runDay = h("input", { type: "number", min: "1", max: "31", step: "1", value: "5" });
     const autoPull = h("input", { type: "checkbox", checked: true });
     const autoCreate = h("input", { type: "checkbox" });
@@ -236,17 +248,29 @@ export async function renderDiscovery({ main, signal, firmId }) {
         const items = lines.map((/** @type {{item: () => object | null}} */ line) => line.item()).filter(Boolean);
         if (!items.length) throw new ApiError(0, "empty", "Cochez au moins un dossier à créer ou mettre à jour.");
         const defaults = { run_day: Number(runDay.value) || 5, auto_pull: autoPull.checked, auto_create_accounts: autoCreate.checked, contact_emails: emails(contacts.value) };
-        return resultTable(await send("POST", `${base}/dossiers/bulk`, { defaults, items }, signal));
+        return resultTable(await send("POST", base + BULK_PATH, { defaults, items }, signal));
       });
     });
     return [
-      diagnoses.length ? panel("Ce que la découverte n'a pas pu lire", diagnosisList(diagnoses)) : null,
-      h("p", { class: "lead" }, `${plural((answer.payroll_dossiers || []).length, "dossier de paie", "dossiers de paie")}, ${plural(societies.length, "société MyUnisoft", "sociétés MyUnisoft")}, ${plural(lines.length, "proposition", "propositions")}.`),
+      unread.length ? panel("Ce que la découverte n'a pas pu lire", unread) : null,
+      h("p", { class: "lead" }, `${plural(payrolls.size, "dossier de paie ouvert", "dossiers de paie ouverts")}, ${plural(societies.length, "société MyUnisoft", "sociétés MyUnisoft")}, ${plural(lines.length, "proposition", "propositions")}.`),
       panel("Propositions à valider", form),
       closed.length
         ? panel(
             "Dossiers de paie clôturés (non proposés)",
-            h("ul", { class: "plain" }, closed.map((/** @type {PayrollDossier} */ payroll) => h("li", {}, h("strong", {}, payroll.number), ` ${payroll.name}`))),
+            h(
+              "ul",
+              { class: "plain" },
+              closed.map((/** @type {any} */ raw) =>
+                h(
+                  "li",
+                  { "data-closed": raw.number },
+                  h("strong", {}, raw.number),
+                  ` ${raw.name}`,
+                  raw.configured_dossier_ids?.length ? h("span", { class: "error-text" }, ` — encore lié au dossier paysync ${raw.configured_dossier_ids.join(", ")}`) : null,
+                ),
+              ),
+            ),
           )
         : null,
     ];

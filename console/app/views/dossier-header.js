@@ -1,7 +1,8 @@
 // The head every dossier screen shares: the way back, the dossier's name (and status), its tabs.
 
-import { h } from "../dom.js";
+import { fill, h } from "../dom.js";
 import { seg } from "../api.js";
+import { loading } from "../ui.js";
 
 const TABS = /** @type {const} */ ([
   ["", "Synchronisation"],
@@ -9,6 +10,19 @@ const TABS = /** @type {const} */ ([
   ["/comptes", "Liste des comptes"],
   ["/periodes", "Périodes"],
 ]);
+
+/** The way back to the dashboard (also above an error that replaced a screen). */
+export function backToDashboard() {
+  return h("p", { class: "breadcrumb" }, h("a", { href: "#/" }, "← Tableau de bord"));
+}
+
+/**
+ * A dossier screen while its data loads.
+ * @param {HTMLElement} main
+ */
+export function dossierLoading(main) {
+  fill(main, backToDashboard(), loading("Chargement du dossier…"));
+}
 
 /**
  * @param {string} dossierId
@@ -23,7 +37,7 @@ export function dossierHeader(dossierId, name, current, badge = null) {
   return h(
     "div",
     { class: "dossier-head" },
-    h("p", { class: "breadcrumb" }, h("a", { href: "#/" }, "← Tableau de bord")),
+    backToDashboard(),
     h("div", { class: "page-head" }, h("h1", {}, name), badge),
     h(
       "nav",

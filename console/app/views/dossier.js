@@ -7,8 +7,8 @@ import { fill, h } from "../dom.js";
 import { closedPeriods, euros, period } from "../format.js";
 import { followRun, runChart, runTable } from "../runs.js";
 import { statusBadge, statusOf } from "../status.js";
-import { checkList, diagnosisList, errorBox, field, loading, panel, runAction, table } from "../ui.js";
-import { dossierHeader } from "./dossier-header.js";
+import { checkList, diagnosisList, errorBox, field, panel, runAction, table } from "../ui.js";
+import { dossierHeader, dossierLoading } from "./dossier-header.js";
 
 /** @typedef {import("../types.js").Dossier} Dossier */
 /** @typedef {import("../types.js").SyncStatus} SyncStatus */
@@ -72,7 +72,7 @@ export function dryRunView(report) {
 export async function renderDossier({ main, params, signal }) {
   const dossierId = params[0];
   const path = `/dossiers/${seg(dossierId)}`;
-  fill(main, h("p", { class: "breadcrumb" }, h("a", { href: "#/" }, "← Tableau de bord")), loading("Chargement du dossier…"));
+  dossierLoading(main);
   /** @type {[Dossier, SyncStatus, {runs: Run[]}]} */
   const [dossier, status, history] = await Promise.all([
     get(path, signal),

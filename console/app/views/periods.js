@@ -14,7 +14,7 @@ import { closedPeriods, euros, period } from "../format.js";
 import { followRun } from "../runs.js";
 import { badge } from "../status.js";
 import { confirmDialog, diagnosisList, errorBox, field, loading, panel, runAction, table } from "../ui.js";
-import { dossierHeader } from "./dossier-header.js";
+import { dossierHeader, dossierLoading } from "./dossier-header.js";
 import { dryRunView } from "./dossier.js";
 
 /** @typedef {import("../types.js").Diagnosis} Diagnosis */
@@ -119,7 +119,7 @@ function entryTable(entries) {
 export async function renderPeriods({ main, params, signal }) {
   const dossierId = params[0];
   const path = `/dossiers/${seg(dossierId)}`;
-  fill(main, h("p", { class: "breadcrumb" }, h("a", { href: "#/" }, "← Tableau de bord")), loading("Chargement du dossier…"));
+  dossierLoading(main);
   const dossier = await get(path, signal);
   const wanted = dossier.last_synced_period || dossier.pending_period;
   const months = closedPeriods(24);

@@ -5,8 +5,8 @@ import { ApiError, get, send, seg } from "../api.js";
 import { fill, h } from "../dom.js";
 import { credentialsSummary, emails, payrollInputs, tokenInput } from "../credentials.js";
 import { day, period } from "../format.js";
-import { confirmDialog, field, loading, panel, runAction } from "../ui.js";
-import { dossierHeader } from "./dossier-header.js";
+import { confirmDialog, field, panel, runAction } from "../ui.js";
+import { dossierHeader, dossierLoading } from "./dossier-header.js";
 
 /** @typedef {import("../types.js").Dossier} Dossier */
 
@@ -40,7 +40,7 @@ function summary(dossier) {
 export async function renderSettings({ main, params, signal }) {
   const dossierId = params[0];
   const path = `/dossiers/${seg(dossierId)}`;
-  fill(main, h("p", { class: "breadcrumb" }, h("a", { href: "#/" }, "← Tableau de bord")), loading("Chargement des paramètres…"));
+  dossierLoading(main);
   /** @type {Dossier} */
   let dossier = await get(path, signal);
 

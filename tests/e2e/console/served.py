@@ -115,6 +115,21 @@ class Console:
         """Navigate inside the signed-in console (the session stays in the tab)."""
         self.page.evaluate("route => { location.hash = route; }", route)
 
+    def signed_in_at(self, firm: str, route: str = "#/") -> None:
+        """Sign in through the key prompt, wait for the dashboard, then go to ``route``."""
+        self.sign_in(firm)
+        self.dashboard_loaded()
+        if route != "#/":
+            self.go(route)
+
+    def visit(self, route: str, ready: str | None) -> None:
+        """Go to ``route`` and wait for the text ``ready`` (None: the dashboard's statuses)."""
+        self.go(route)
+        if ready is None:
+            self.dashboard_loaded()
+        else:
+            self.page.get_by_text(ready, exact=True).first.wait_for()
+
     def storage(self) -> dict[str, Any]:
         result: dict[str, Any] = self.page.evaluate(
             "() => ({session: {...sessionStorage}, local: {...localStorage}, cookies: document.cookie})"

@@ -30,9 +30,7 @@ def api(served: Served, method: str, path: str, firm: str = DUPONT, **kwargs: An
 
 def test_test_connection_shows_each_check_as_the_api_returns_it(console: Console) -> None:
     expected = api(console.served, "POST", "/dossiers/transports-bernard/test-connection")["checks"]
-    console.sign_in(DUPONT)
-    console.dashboard_loaded()
-    console.go("#/dossiers/transports-bernard")
+    console.signed_in_at(DUPONT, "#/dossiers/transports-bernard")
     page = console.page
     page.get_by_role("button", name="Tester la connexion").click()
     checks = page.locator("[data-output=connection] li[data-check]")
@@ -49,9 +47,7 @@ def test_test_connection_shows_each_check_as_the_api_returns_it(console: Console
 
 
 def test_sync_now_is_followed_to_its_end(console: Console) -> None:
-    console.sign_in(DUPONT)
-    console.dashboard_loaded()
-    console.go("#/dossiers/garage-leroy")
+    console.signed_in_at(DUPONT, "#/dossiers/garage-leroy")
     page = console.page
     page.get_by_role("heading", name="Historique").wait_for()
     assert page.locator("tr[data-run]").count() == 1
@@ -77,9 +73,7 @@ def test_sync_now_is_followed_to_its_end(console: Console) -> None:
 
 def test_the_dry_run_previews_without_posting(console: Console) -> None:
     before = api(console.served, "GET", "/dossiers/boulangerie-martin/runs")["runs"]
-    console.sign_in(DUPONT)
-    console.dashboard_loaded()
-    console.go("#/dossiers/boulangerie-martin")
+    console.signed_in_at(DUPONT, "#/dossiers/boulangerie-martin")
     page = console.page
     page.get_by_role("button", name="Aperçu (sans envoi)").click()
     preview = page.locator("[data-output=sync] .dry-run")
@@ -91,9 +85,7 @@ def test_the_dry_run_previews_without_posting(console: Console) -> None:
 
 def test_a_manual_link_to_an_unknown_account_shows_the_api_s_refusal(console: Console) -> None:
     """Before the link below (the manual form is offered while the account has no match)."""
-    console.sign_in(LEMOINE)
-    console.dashboard_loaded()
-    console.go("#/dossiers/menuiserie-girard/comptes")
+    console.signed_in_at(LEMOINE, "#/dossiers/menuiserie-girard/comptes")
     page = console.page
     page.get_by_label("Identifiant du compte MyUnisoft pour 438600").fill("424242")
     page.locator("tr[data-account='438600']").get_by_role("button", name="Lier", exact=True).click()
@@ -107,9 +99,7 @@ def test_a_manual_link_to_an_unknown_account_shows_the_api_s_refusal(console: Co
 
 
 def test_the_account_list_links_an_account(console: Console) -> None:
-    console.sign_in(LEMOINE)
-    console.dashboard_loaded()
-    console.go("#/dossiers/menuiserie-girard/comptes")
+    console.signed_in_at(LEMOINE, "#/dossiers/menuiserie-girard/comptes")
     page = console.page
     row = page.locator("tr[data-account='438600']")
     row.wait_for()
@@ -130,9 +120,7 @@ def test_the_account_list_links_an_account(console: Console) -> None:
 
 
 def test_the_firm_page_counts_down_tests_and_saves_without_showing_a_secret(console: Console) -> None:
-    console.sign_in(DUPONT)
-    console.dashboard_loaded()
-    console.go("#/cabinet")
+    console.signed_in_at(DUPONT, "#/cabinet")
     page = console.page
     page.get_by_role("heading", name="Modifier le cabinet").wait_for()
     firm = api(console.served, "GET", f"/firms/{DUPONT}")
@@ -157,9 +145,7 @@ def test_the_firm_page_counts_down_tests_and_saves_without_showing_a_secret(cons
 
 
 def test_new_credentials_are_tested_before_saving_and_refusals_are_shown(console: Console) -> None:
-    console.sign_in(DUPONT)
-    console.dashboard_loaded()
-    console.go("#/cabinet")
+    console.signed_in_at(DUPONT, "#/cabinet")
     page = console.page
     page.get_by_role("heading", name="Modifier le cabinet").wait_for()
     page.get_by_label("Client ID").fill("cid-dupont-5c1a")
@@ -181,9 +167,7 @@ def test_new_credentials_are_tested_before_saving_and_refusals_are_shown(console
     reason="POST /firms/{firm_id}/discovery is not in openapi.json yet (issue 14)",
 )
 def test_discovery_proposes_and_accepts_in_one_bulk_call(console: Console) -> None:
-    console.sign_in(DUPONT)
-    console.dashboard_loaded()
-    console.go("#/decouverte")
+    console.signed_in_at(DUPONT, "#/decouverte")
     page = console.page
     page.get_by_role("button", name="Lancer la découverte").click()
     rows = page.locator("tr[data-payroll]")
@@ -204,9 +188,7 @@ def test_discovery_proposes_and_accepts_in_one_bulk_call(console: Console) -> No
 def test_discovery_shows_the_api_s_answer_until_the_route_exists(console: Console) -> None:
     if route_documented("/firms/{firm_id}/discovery"):
         pytest.skip("the discovery exists: test_discovery_proposes_and_accepts_in_one_bulk_call covers it")
-    console.sign_in(DUPONT)
-    console.dashboard_loaded()
-    console.go("#/decouverte")
+    console.signed_in_at(DUPONT, "#/decouverte")
     console.page.get_by_role("button", name="Lancer la découverte").click()
     alert = console.page.locator("[data-output=discovery] .alert--error")
     alert.wait_for()

@@ -31,8 +31,7 @@ def api(served: Served, path: str, firm: str = DUPONT) -> Any:
 
 
 def test_the_demo_firm_signs_in_and_sees_every_dossier_with_its_status(console: Console) -> None:
-    console.sign_in(DUPONT)
-    console.dashboard_loaded()
+    console.signed_in_at(DUPONT)
     page = console.page
     rows = page.locator("tr[data-dossier]")
     shown = {rows.nth(i).get_attribute("data-dossier"): rows.nth(i) for i in range(rows.count())}
@@ -47,8 +46,7 @@ def test_the_demo_firm_signs_in_and_sees_every_dossier_with_its_status(console: 
 
 
 def test_a_failing_dossier_shows_the_api_s_message_and_remedy(console: Console) -> None:
-    console.sign_in(DUPONT)
-    console.dashboard_loaded()
+    console.signed_in_at(DUPONT)
     blocking = api(console.served, "/dossiers/pharmacie-centre/status")["blocking"][0]
     assert blocking["code"] == "SILAE10"
     cell = console.page.locator("tr[data-dossier=pharmacie-centre] td.blocking")
@@ -62,8 +60,7 @@ def test_a_failing_dossier_shows_the_api_s_message_and_remedy(console: Console) 
 
 
 def test_search_and_the_status_filter_narrow_the_list(console: Console) -> None:
-    console.sign_in(DUPONT)
-    console.dashboard_loaded()
+    console.signed_in_at(DUPONT)
     page = console.page
     page.get_by_label("Rechercher un dossier").fill("pharma")
     assert page.locator("tr[data-dossier]").count() == 1
@@ -87,8 +84,7 @@ def test_a_wrong_key_is_refused_and_never_kept(console: Console) -> None:
 
 
 def test_another_firm_s_dossier_is_never_shown(console: Console) -> None:
-    console.sign_in(DUPONT)
-    console.dashboard_loaded()
+    console.signed_in_at(DUPONT)
     page = console.page
     for name in ("Café de la Gare", "Menuiserie Girard", "Librairie Morel"):
         assert name not in page.locator("main").inner_text()
@@ -104,8 +100,7 @@ def test_another_firm_s_dossier_is_never_shown(console: Console) -> None:
 
 def test_the_key_lives_in_session_storage_only_and_goes_with_se_deconnecter(console: Console) -> None:
     key = console.served.keys[DUPONT]
-    console.sign_in(DUPONT)
-    console.dashboard_loaded()
+    console.signed_in_at(DUPONT)
     stored = console.storage()
     assert stored["session"] == {"paysync.apiKey": key, "paysync.firmId": DUPONT}
     assert stored["local"] == {} and stored["cookies"] == ""
@@ -120,9 +115,7 @@ def test_the_key_lives_in_session_storage_only_and_goes_with_se_deconnecter(cons
 
 
 def test_an_api_refusal_is_shown_with_its_french_message_and_details(console: Console) -> None:
-    console.sign_in(DUPONT)
-    console.dashboard_loaded()
-    console.go("#/dossiers/garage-leroy/parametres")
+    console.signed_in_at(DUPONT, "#/dossiers/garage-leroy/parametres")
     page = console.page
     page.get_by_label("Jour de récupération (1 à 31)").fill("40")
     page.get_by_role("button", name="Enregistrer").click()
@@ -134,8 +127,7 @@ def test_an_api_refusal_is_shown_with_its_french_message_and_details(console: Co
 
 
 def test_a_401_during_the_session_returns_to_the_key_prompt(console: Console) -> None:
-    console.sign_in(DUPONT)
-    console.dashboard_loaded()
+    console.signed_in_at(DUPONT)
     # The key stops working (revoked, say): the next call is refused and the console asks for a key.
     console.page.evaluate(f"sessionStorage.setItem('paysync.apiKey', '{WRONG_KEY}')")
     console.go("#/cabinet")
@@ -145,8 +137,7 @@ def test_a_401_during_the_session_returns_to_the_key_prompt(console: Console) ->
 
 
 def test_the_expiry_banner_counts_the_days_left(console: Console) -> None:
-    console.sign_in(LEMOINE)
-    console.dashboard_loaded()
+    console.signed_in_at(LEMOINE)
     firm = api(console.served, f"/firms/{LEMOINE}", LEMOINE)
     expires = firm["payroll"]["secret_expires_on"]
     day, month, year = expires[8:10], expires[5:7], expires[0:4]
@@ -194,8 +185,7 @@ def tab_through(console: Console) -> None:
 
 
 def test_the_keyboard_reaches_every_control_with_a_visible_focus(console: Console) -> None:
-    console.sign_in(DUPONT)
-    console.dashboard_loaded()
+    console.signed_in_at(DUPONT)
     tab_through(console)
     console.go("#/dossiers/boulangerie-martin")
     console.page.get_by_role("heading", name="Historique").wait_for()
@@ -229,39 +219,28 @@ CONTRAST = """() => {
   return failures; }"""
 
 
+# Lemoine's pages, each with the text that says it is drawn.
+PAGES = (
+    ("#/", None),
+    ("#/dossiers/menuiserie-girard", "Historique"),
+    ("#/dossiers/menuiserie-girard/comptes", "Comptes de paie du dossier"),
+    ("#/dossiers/menuiserie-girard/parametres", "Modifier les paramètres"),
+    ("#/cabinet", "Modifier le cabinet"),
+)
+
+
 def test_every_text_meets_wcag_aa_contrast(console: Console) -> None:
-    console.sign_in(LEMOINE)
-    console.dashboard_loaded()
-    for route, ready in (
-        ("#/", None),
-        ("#/dossiers/menuiserie-girard", "Historique"),
-        ("#/dossiers/menuiserie-girard/comptes", "Comptes de paie du dossier"),
-        ("#/dossiers/menuiserie-girard/parametres", "Modifier les paramètres"),
-        ("#/cabinet", "Modifier le cabinet"),
-    ):
-        console.go(route)
-        if ready:
-            console.page.get_by_text(ready, exact=True).first.wait_for()
-        else:
-            console.dashboard_loaded()
+    console.signed_in_at(LEMOINE)
+    for route, ready in PAGES:
+        console.visit(route, ready)
         assert console.page.evaluate(CONTRAST) == [], route
 
 
 def test_pages_fit_a_tablet_s_width(console: Console) -> None:
     console.page.set_viewport_size({"width": 768, "height": 1024})
-    console.sign_in(LEMOINE)
-    console.dashboard_loaded()
-    for route, ready in (
-        ("#/", None),
-        ("#/dossiers/menuiserie-girard", "Historique"),
-        ("#/dossiers/menuiserie-girard/comptes", "Comptes de paie du dossier"),
-        ("#/cabinet", "Modifier le cabinet"),
-    ):
-        console.go(route)
-        if ready:
-            console.page.get_by_text(ready, exact=True).first.wait_for()
-        else:
-            console.dashboard_loaded()
+    console.signed_in_at(LEMOINE)
+    for route, ready in PAGES:
+        console.visit(route, ready)
         overflow = console.page.evaluate(
             "() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]"
         )
@@ -277,9 +256,7 @@ def test_pages_fit_a_tablet_s_width(console: Console) -> None:
     reason="GET /dossiers/{dossier_id}/periods/{period} is not in openapi.json yet (issue 12)",
 )
 def test_the_period_view_shows_each_entry_s_state(console: Console) -> None:
-    console.sign_in(DUPONT)
-    console.dashboard_loaded()
-    console.go("#/dossiers/boulangerie-martin/periodes")
+    console.signed_in_at(DUPONT, "#/dossiers/boulangerie-martin/periodes")
     row = console.page.locator("tr[data-state]").first
     row.wait_for()
     assert row.get_attribute("data-state") == "in_sync"
@@ -290,9 +267,7 @@ def test_the_period_screen_shows_the_api_s_answer_until_the_route_exists(console
     """Before "The books stay true to Silae" lands, the route is absent: its 404, said gracefully."""
     if route_documented("/dossiers/{dossier_id}/periods/{period}"):
         pytest.skip("the period view exists: test_the_period_view_shows_each_entry_s_state covers it")
-    console.sign_in(DUPONT)
-    console.dashboard_loaded()
-    console.go("#/dossiers/boulangerie-martin/periodes")
+    console.signed_in_at(DUPONT, "#/dossiers/boulangerie-martin/periodes")
     alert = console.page.locator("[data-output=period] .alert--error")
     alert.wait_for()
     assert "Cette route n'existe pas." in alert.inner_text()
