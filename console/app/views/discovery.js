@@ -83,18 +83,22 @@ const RESULTS = {
   invalid: ["error", "Invalide"],
 };
 
-/** A paysync dossier id from a company name: « Boulangerie Martin SARL » → boulangerie-martin-sarl. */
-/** @param {string} name */
+const LEGAL_FORMS = new Set(["sarl", "sas", "sasu", "eurl", "sa", "sci", "snc", "ei", "eirl", "selarl", "selas", "scp"]);
+
+/**
+ * A paysync dossier id from a company name, its legal form set aside: « EURL Fleuriste Éléonore » →
+ * fleuriste-eleonore.
+ * @param {string} name
+ */
 export function slug(name) {
-  const plain = name
+  const words = name
     .normalize("NFD")
     .replace(/[\u0300-\u036f]/g, "")
     .toLowerCase()
-    .replace(/[^a-z0-9]+/g, "-")
-    .replace(/^-+|-+$/g, "")
-    .slice(0, 64)
-    .replace(/-+$/, "");
-  return plain || "dossier";
+    .replace(/\./g, "")
+    .split(/[^a-z0-9]+/)
+    .filter((word) => word && !LEGAL_FORMS.has(word));
+  return words.join("-").slice(0, 64).replace(/-+$/, "") || "dossier";
 }
 
 /** @param {number | null} confidence from 0 to 1 */
@@ -102,10 +106,9 @@ function confidenceText(confidence) {
   return confidence === null ? "—" : `${Math.round(confidence * 100)} %`;
 }
 
-/** @param {Society} society « Garage Leroy — LILLE (n° 102, SIRET 52345678800018) » */
-function societyText(society) {
-  const facts = [`n° ${society.id}`, society.siret && `SIRET ${society.siret}`].filter(Boolean).join(", ");
-  return `${society.name}${society.city ? ` — ${society.city}` : ""} (${facts})`;
+/** @param {Society} society « LILLE · n° 102 · SIRET 52345678800018 » */
+function societyFacts(society) {
+  return [society.city, `n° ${society.id}`, society.siret && `SIRET ${society.siret}`].filter(Boolean).join(" · ");
 }
 
 /**
@@ -125,7 +128,7 @@ function reviewLine(proposal, societies) {
       "select",
       { "aria-label": `Société MyUnisoft pour ${who}` },
       h("option", { value: "" }, "— Choisir une société —"),
-      choices.map((society) => h("option", { value: String(society.id) }, societyText(society))),
+      choices.map((society) => h("option", { value: String(society.id) }, `${society.name} — ${societyFacts(society)}`)),
     );
   }
   const suggested = proposal.configured || slug(proposal.society?.name || proposal.payroll.name || proposal.payroll.number);
@@ -136,7 +139,7 @@ function reviewLine(proposal, societies) {
     { "data-payroll": proposal.payroll.number, "data-how": proposal.how },
     h("td", {}, accept),
     h("td", {}, h("strong", {}, proposal.payroll.number), ` ${proposal.payroll.name}`, proposal.payroll.siret ? h("p", { class: "muted small" }, `SIRET ${proposal.payroll.siret}`) : null),
-    h("td", {}, choice || (proposal.society ? societyText(proposal.society) : "—")),
+    h("td", {}, choice || (proposal.society ? [proposal.society.name, h("p", { class: "muted small" }, societyFacts(proposal.society))] : "—")),
     h("td", {}, badge(tone, words)),
     h("td", { class: "number" }, confidenceText(proposal.confidence)),
     h(
@@ -224,12 +227,13 @@ export async function renderDiscovery({ main, signal, firmId }) {
     const results = h("div", { "data-output": "bulk" });
     const form = h(
       "form",
-      { novalidate: true },
+      { novalidate: true, class: "discovery" },
       table(
         "Propositions",
         ["Retenir", "Dossier de paie (Silae)", "Société MyUnisoft", "Correspondance", "Confiance", "Dossier paysync"],
         lines.map((/** @type {{row: HTMLTableRowElement}} */ line) => line.row),
         "Aucun dossier de paie à proposer.",
+        { cards: true },
       ),
       h(
         "fieldset",
