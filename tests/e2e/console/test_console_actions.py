@@ -32,7 +32,11 @@ def test_test_connection_shows_each_check_as_the_api_returns_it(console: Console
     expected = api(console.served, "POST", "/dossiers/transports-bernard/test-connection")["checks"]
     console.signed_in_at(DUPONT, "#/dossiers/transports-bernard")
     page = console.page
-    page.get_by_role("button", name="Tester la connexion").click()
+    button = page.get_by_role("button", name="Tester la connexion")
+    button.click()
+    # A slow call shows that something is happening, on its button and in words.
+    assert button.get_attribute("aria-busy") == "true"
+    assert "Vérifications en cours" in page.locator("[data-output=connection]").inner_text()
     checks = page.locator("[data-output=connection] li[data-check]")
     checks.first.wait_for()
     assert checks.count() == len(expected)
@@ -62,6 +66,10 @@ def test_sync_now_is_followed_to_its_end(console: Console) -> None:
     assert latest["already_posted"] == 2 and latest["posted"] == 0
     page.wait_for_function("() => document.querySelectorAll('tr[data-run]').length === 2")
     assert page.locator(f"tr[data-run='{latest['run_id']}']").is_visible()
+    # The chart per month says the same: the night posted both OD, nothing blocked, nothing failed.
+    chart = page.get_by_role("img", name="Synchronisations par mois")
+    assert "2 envoyée(s), 0 bloquée(s), 0 échec(s)" in (chart.get_attribute("aria-label") or "")
+    assert chart.locator("rect.chart__bar--posted").count() == 1
     # The night's run lists its MyUnisoft entry ids and request-ids.
     night = runs[1]
     details = page.locator(f"tr[data-run='{night['run_id']}'] details")
