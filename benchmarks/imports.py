@@ -82,7 +82,7 @@ def _template_environment(folder: Path) -> dict[str, str]:
     """The variables template.yaml sets on the function in ``folder``, resources named by their
     logical ids (an import touches no AWS resource)."""
     from local.cfn import load_template, parameter_values
-    from local.provision import LocalResource, LocalResources
+    from local.provision import DISTRIBUTION_TYPE, LocalResource, LocalResources, distribution_stand_in
 
     template = load_template(REPO / "template.yaml")
     declared: dict[str, Any] = template["Resources"]
@@ -93,7 +93,9 @@ def _template_environment(folder: Path) -> dict[str, str]:
         and spec["Properties"]["CodeUri"].rstrip("/") == f"functions/{folder.name}"
     ]
     symbolic = {
-        logical_id: LocalResource(logical_id, spec["Type"], name=logical_id, ref=logical_id)
+        logical_id: distribution_stand_in(logical_id, "bench")
+        if spec["Type"] == DISTRIBUTION_TYPE
+        else LocalResource(logical_id, spec["Type"], name=logical_id, ref=logical_id)
         for logical_id, spec in declared.items()
     }
     resources = LocalResources(

@@ -37,8 +37,10 @@ from local.resource_creators import CREATORS, LocalResource, physical_name
 
 __all__ = [
     "DEFAULT_REGION",
+    "DISTRIBUTION_TYPE",
     "LocalResource",
     "LocalResources",
+    "distribution_stand_in",
     "provision",
 ]
 
@@ -193,7 +195,7 @@ def provision(
         spec = declared[logical_id]
         resource_type = spec.get("Type")
         if resource_type == DISTRIBUTION_TYPE:
-            resources[logical_id] = _distribution(logical_id, name_prefix)
+            resources[logical_id] = distribution_stand_in(logical_id, name_prefix)
             continue
         if resource_type not in PROVISIONED_TYPES | FUNCTION_TYPES:
             continue
@@ -276,7 +278,7 @@ def _function(
     return LocalResource(logical_id, spec["Type"], name, name, {"Arn": arn})
 
 
-def _distribution(logical_id: str, name_prefix: str) -> LocalResource:
+def distribution_stand_in(logical_id: str, name_prefix: str) -> LocalResource:
     """Not emulated (`make serve` serves the console beside the API), but its domain is named: the API
     functions' CONSOLE_ORIGIN refers to it."""
     domain = f"{physical_name(name_prefix, logical_id).lower()}.cloudfront.local"

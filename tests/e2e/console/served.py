@@ -4,6 +4,7 @@ night has run so that the dossiers have statuses to show. One per test module, a
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -56,6 +57,22 @@ def _issue(firm_id: str | None) -> str:
 
 @contextmanager
 def served_console(port: int = 0) -> Iterator[Served]:
+    """The stack, as long as the block lasts; the process environment is given back as it was (the
+    stack exports the functions' variables, and would otherwise take vendor URLs left by another)."""
+    saved = dict(os.environ)
+    for leftover in ("SILAE_AUTH_URL", "SILAE_API_URL", "MYUNISOFT_API_URL"):
+        os.environ.pop(leftover, None)
+    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")  # as local.demo sets it when first imported
+    try:
+        with _served(port) as served:
+            yield served
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+@contextmanager
+def _served(port: int) -> Iterator[Served]:
     from local.demo import local_stack, run_night
     from local.demo_data import seed
     from local.serve import LocalApi, worker_loop
