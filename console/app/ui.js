@@ -47,15 +47,17 @@ export function loading(text) {
 }
 
 /**
- * Run `work` with `button` disabled and marked busy, showing `result` (or the error) in `output`.
+ * Run `work` with `button` marked busy (a second press does nothing), showing what `work` returns, or
+ * its error, in `output`. The button is not disabled: the keyboard's focus stays on it.
  * @param {HTMLButtonElement} button
  * @param {Element} output
  * @param {string} busyText
  * @param {() => Promise<Children>} work
  */
 export async function runAction(button, output, busyText, work) {
-  button.disabled = true;
+  if (button.getAttribute("aria-busy") === "true") return;
   button.setAttribute("aria-busy", "true");
+  button.setAttribute("aria-disabled", "true");
   output.replaceChildren(loading(busyText));
   try {
     fill(output, await work());
@@ -63,8 +65,8 @@ export async function runAction(button, output, busyText, work) {
     if (isAbort(error)) return;
     output.replaceChildren(errorBox(error));
   } finally {
-    button.disabled = false;
     button.removeAttribute("aria-busy");
+    button.removeAttribute("aria-disabled");
   }
 }
 

@@ -146,14 +146,14 @@ export async function renderDossier({ main, params, signal }) {
     historyArea,
   );
   if (status.active_run) {
-    syncButton.disabled = true;
+    syncButton.setAttribute("aria-busy", "true");
     followRun(status.active_run.run_id, syncOutput, signal)
       .then(refresh)
       .catch((error) => {
         if (!signal.aborted) syncOutput.replaceChildren(errorBox(error));
       })
       .finally(() => {
-        syncButton.disabled = false;
+        syncButton.removeAttribute("aria-busy");
       });
   }
 }

@@ -179,7 +179,8 @@ export async function renderPeriods({ main, params, signal }) {
    */
   const confirmReplace = async (chosen, toReplace, button, replaceOutput) => {
     let preview;
-    button.disabled = true;
+    if (button.getAttribute("aria-busy") === "true") return;
+    button.setAttribute("aria-busy", "true");
     replaceOutput.replaceChildren(loading("Préparation de l'aperçu du remplacement…"));
     try {
       preview = await send("POST", `${path}/sync`, { period: chosen, replace: true, dry_run: true }, signal);
@@ -187,7 +188,7 @@ export async function renderPeriods({ main, params, signal }) {
       replaceOutput.replaceChildren(errorBox(error));
       return;
     } finally {
-      button.disabled = false;
+      button.removeAttribute("aria-busy");
     }
     replaceOutput.replaceChildren();
     const sure = await confirmDialog(

@@ -49,7 +49,7 @@ def console(browser: Browser, served: Served) -> Iterator[Console]:
         locale="fr-FR", timezone_id="Europe/Paris", viewport={"width": 1280, "height": 900}
     )
     page = context.new_page()
-    page.set_default_timeout(20_000)
+    page.set_default_timeout(45_000)
     tab = Console(page=page, served=served)
     page.on("pageerror", lambda error: tab.problems.append(f"page error: {error}"))
     page.on(
