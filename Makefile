@@ -8,19 +8,24 @@ SAM := $(SAM_VENV)/bin/sam
 CHECKOV_VENV := .venv-checkov
 CHECKOV := $(CHECKOV_VENV)/bin/checkov
 UV := $(VENV)/bin/uv
+# The console (console/): no build; TypeScript (its one devDependency, locked) only checks its types.
+CONSOLE_TSC := console/node_modules/.bin/tsc
 export AWS_DEFAULT_REGION ?= eu-west-3
 # SAM CLI must never phone home from these machines.
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: help install lock openapi demo test lint typecheck validate build bench replay-dlq serve clean
+.PHONY: help install lock openapi demo test lint typecheck validate build bench replay-dlq serve clean \
+	screenshots deploy-console chromium
 
 help:
 	@echo "make demo      run the nightly pull end to end on the embedded local stack"
 	@echo "make test      run the test suite (unit, integration, e2e)"
-	@echo "make serve     the HTTP API on 127.0.0.1:$${PAYSYNC_API_PORT:-3000} over the local stack (demo data, keys printed)"
+	@echo "make serve     the console and the HTTP API on 127.0.0.1:$${PAYSYNC_API_PORT:-3000} over the local stack (demo data, keys printed)"
+	@echo "make screenshots  a PNG of each page of the console into docs/screenshots/ (headless Chromium)"
+	@echo "make deploy-console STACK=<name>  upload the console to the stack's bucket and write its config.json"
 	@echo "make bench     the night's benchmarks (floor, API calls, cold starts, planning, memory): one table"
 	@echo "make replay-dlq  send the sync dead-letter queue back to the queue (STACK=<name>, or SYNC_QUEUE_URL/SYNC_DLQ_URL/RUNS_TABLE)"
-	@echo "make lint      ruff + mypy + the layer check (import-linter)"
+	@echo "make lint      ruff + mypy + the layer check (import-linter) + the console's types (tsc)"
 	@echo "make validate  sam validate --lint, cfn-lint and checkov on template.yaml (offline)"
 	@echo "make openapi   rewrite openapi.json from the routes (a test fails when it drifts)"
 	@echo "make lock      re-resolve requirements/*.lock and the layer's requirements.txt (pinned, hashed)"
@@ -72,14 +77,32 @@ bench: install
 replay-dlq: install
 	$(PY) -m paysync.ops.replay $(if $(STACK),--stack $(STACK)) $(ARGS)
 
-test: install
+# The browser tests drive Debian's chromium (Playwright never downloads a browser here).
+chromium:
+	@command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
+
+test: install chromium
 	$(PY) -m pytest -n 2 --dist loadfile
 
-lint: install
+# npm ci: exactly console/package-lock.json (integrity-checked), from the registry or npm's cache.
+console/node_modules/.installed: console/package.json console/package-lock.json
+	cd console && npm ci --no-audit --no-fund --ignore-scripts
+	@touch $@
+
+lint: install console/node_modules/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
+	$(CONSOLE_TSC) --noEmit -p console
+
+screenshots: install chromium
+	$(PY) -m tests.e2e.console.screenshots
+
+# Operator AWS credentials from the environment; no rebuild: the files as they are, config.json from ApiUrl.
+deploy-console: install
+	@test -n "$(STACK)" || (echo "usage: make deploy-console STACK=<stack name>" >&2; exit 2)
+	$(PY) -m local.console_deploy --stack $(STACK)
 
 typecheck: install
 	$(VENV)/bin/mypy
@@ -93,4 +116,4 @@ build: $(SAM_VENV)/.installed
 	$(SAM) build --template template.yaml
 
 clean:
-	rm -rf $(VENV) $(SAM_VENV) $(CHECKOV_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(SAM_VENV) $(CHECKOV_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache console/node_modules

@@ -120,9 +120,12 @@ def load_spec(template_path: Path = DEFAULT_TEMPLATE, api_id: str = "PaysyncApi"
             )
     responses: dict[str, GatewayResponse] = {}
     for kind, spec in (api.get("GatewayResponses") or {}).items():
+        # Literal values only: an intrinsic (the console's CORS origin) names something deployed;
+        # locally the console is served from the API's own origin.
         headers = {
-            name: str(value).strip("'")
+            name: value.strip("'")
             for name, value in ((spec.get("ResponseParameters") or {}).get("Headers") or {}).items()
+            if isinstance(value, str)
         }
         body = (spec.get("ResponseTemplates") or {}).get("application/json", json.dumps({"message": kind}))
         responses[kind] = GatewayResponse(int(spec.get("StatusCode", 0) or 0), body, headers)

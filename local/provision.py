@@ -37,8 +37,10 @@ from local.resource_creators import CREATORS, LocalResource, physical_name
 
 __all__ = [
     "DEFAULT_REGION",
+    "DISTRIBUTION_TYPE",
     "LocalResource",
     "LocalResources",
+    "distribution_stand_in",
     "provision",
 ]
 
@@ -46,6 +48,7 @@ DEFAULT_REGION = "eu-west-3"
 DEFAULT_ACCOUNT_ID = "123456789012"  # moto's default account
 DUMMY_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
 FUNCTION_TYPES = frozenset({"AWS::Serverless::Function", "AWS::Lambda::Function"})
+DISTRIBUTION_TYPE = "AWS::CloudFront::Distribution"
 PROVISIONED_TYPES = frozenset(CREATORS)
 
 
@@ -191,6 +194,9 @@ def provision(
     for logical_id in _creation_order(declared):
         spec = declared[logical_id]
         resource_type = spec.get("Type")
+        if resource_type == DISTRIBUTION_TYPE:
+            resources[logical_id] = distribution_stand_in(logical_id, name_prefix)
+            continue
         if resource_type not in PROVISIONED_TYPES | FUNCTION_TYPES:
             continue
         if "Condition" in spec and not resolver.condition(spec["Condition"]):
@@ -270,3 +276,10 @@ def _function(
     name = resolver.resolve_str(explicit) if explicit else physical_name(name_prefix, logical_id)
     arn = f"arn:aws:lambda:{region}:{account_id}:function:{name}"
     return LocalResource(logical_id, spec["Type"], name, name, {"Arn": arn})
+
+
+def distribution_stand_in(logical_id: str, name_prefix: str) -> LocalResource:
+    """Not emulated (`make serve` serves the console beside the API), but its domain is named: the API
+    functions' CONSOLE_ORIGIN refers to it."""
+    domain = f"{physical_name(name_prefix, logical_id).lower()}.cloudfront.local"
+    return LocalResource(logical_id, DISTRIBUTION_TYPE, domain, domain, {"DomainName": domain})

@@ -38,6 +38,7 @@ from local.api_events import (
     proxy_event,
 )
 from local.api_spec import ApiSpec, Route, load_spec
+from local.console_static import console_reply
 from local.lambda_runtime import Handler, fake_context
 from local.threaded_http import serve_in_background, stop_server
 
@@ -75,7 +76,8 @@ class LocalApi:
         prefix = f"/{self.spec.stage}"
         path = unquote(split.path)
         if path != prefix and not path.startswith(prefix + "/"):
-            return gateway_reply(self.spec.gateway("MISSING_AUTHENTICATION_TOKEN", 403))
+            console = console_reply(method, path, self.spec.stage)  # the console, as CloudFront serves it
+            return console or gateway_reply(self.spec.gateway("MISSING_AUTHENTICATION_TOKEN", 403))
         path = path[len(prefix) :] or "/"
         route, params = None, None
         for candidate in self.spec.routes:
@@ -237,6 +239,9 @@ def main() -> int:
             target=worker_loop, args=(stack.env["SYNC_QUEUE_URL"], stop), name="sync-worker", daemon=True
         ).start()
         print(f"paysync API on {url}  (OpenAPI: {url}/openapi.json, Swagger UI: {url}/swagger)")
+        print(
+            f"paysync console on http://{api.host}:{api.port}/  (cabinet cabinet-dupont, key FIRM_KEY below)"
+        )
         print(
             f"  demo world: {len(world.firms)} firms, {len(world.dossiers)} dossiers, period {world.period}"
         )

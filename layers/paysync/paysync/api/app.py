@@ -12,11 +12,12 @@ from __future__ import annotations
 import base64
 import importlib
 import json
+import os
 from functools import cache, partial
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
-from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.api_gateway import CORSConfig, Router
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer, Server
 from aws_lambda_powertools.shared.json_encoder import Encoder
 
@@ -62,8 +63,17 @@ def area_router(area: str) -> Router:
     return router
 
 
+def console_cors() -> CORSConfig | None:
+    """The console's origin (``CONSOLE_ORIGIN``, its CloudFront domain in template.yaml) may read the
+    answers, and no other origin; unset (other tools, the local stack's same-origin console): no CORS."""
+    origin = os.environ.get("CONSOLE_ORIGIN", "").strip().rstrip("/")
+    if not origin:
+        return None
+    return CORSConfig(allow_origin=origin, expose_headers=["Location"], max_age=600)
+
+
 def build(*areas: str) -> APIGatewayRestResolver:
-    app = APIGatewayRestResolver(enable_validation=True, serializer=_SERIALIZER)
+    app = APIGatewayRestResolver(enable_validation=True, serializer=_SERIALIZER, cors=console_cors())
     errors.install(app)
     for area in areas:
         app.include_router(area_router(area))
