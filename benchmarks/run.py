@@ -180,6 +180,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"{elapsed:.0f} s"
     )
     print(table(results))
+    imports = [(r.name, r.details["top_imports"]) for r in results if r.details.get("top_imports")]
+    if imports:
+        print("\ntop five imports by time, import + first invocation (-X importtime):")
+        for name, top in imports:
+            print(f"  {name.removeprefix('3. cold start ').removesuffix(' / boto3')}: {'; '.join(top)}")
     print(f"results: {args.output}")
     return 1 if any(r.verdict == "fail" for r in results) else 0
 
