@@ -42,7 +42,7 @@ install: $(VENV)/.installed
 
 $(SAM_VENV)/.installed: requirements/sam.lock
 	@test -x $(SAM_VENV)/bin/python || $(PYTHON) -m venv $(SAM_VENV)
-	$(SAM_VENV)/bin/pip install --quiet --require-hashes -r requirements/sam.lock
+	$(SAM_VENV)/bin/pip install --quiet -r requirements/sam.lock
 	@touch $@
 
 $(CHECKOV_VENV)/.installed: requirements/checkov.lock
@@ -57,7 +57,9 @@ lock: install
 	$(UV) pip compile pyproject.toml --extra dev --universal $(LOCK_FLAGS) -o requirements/dev.lock
 	$(UV) pip compile pyproject.toml -c requirements/dev.lock --python-platform aarch64-unknown-linux-gnu \
 		$(LOCK_FLAGS) -o layers/paysync/requirements.txt
-	$(UV) pip compile requirements/sam.in --universal $(LOCK_FLAGS) -o requirements/sam.lock
+	# The SAM CLI's lock is pinned but not hashed: pip's hash mode rejects its extras-of-pinned
+	# dependencies (boto3-stubs[...], boto3[crt]) whichever way uv writes them.
+	$(UV) pip compile requirements/sam.in --universal --python-version 3.11 --quiet -o requirements/sam.lock
 	$(UV) pip compile requirements/checkov.in --universal $(LOCK_FLAGS) -o requirements/checkov.lock
 
 openapi: install

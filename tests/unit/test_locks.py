@@ -20,6 +20,10 @@ def test_the_layer_pins_the_versions_of_the_dev_lock() -> None:
     assert not drifted, f"run `make lock`: layer and dev lock disagree on {drifted}"
 
 
+# pip's hash mode refuses the SAM CLI's extras-of-pinned dependencies: its lock is pinned only.
+PINNED_ONLY = {"sam.lock"}
+
+
 def test_every_locked_requirement_is_pinned_and_hashed() -> None:
     for path in [ROOT / "layers/paysync/requirements.txt", *sorted((ROOT / "requirements").glob("*.lock"))]:
         requirements = re.split(r"\n(?=\S)", path.read_text())
@@ -27,4 +31,5 @@ def test_every_locked_requirement_is_pinned_and_hashed() -> None:
         assert entries, path
         for entry in entries:
             assert PIN.match(entry), f"{path.name}: not pinned: {entry.splitlines()[0]}"
-            assert "--hash=sha256:" in entry, f"{path.name}: not hashed: {entry.splitlines()[0]}"
+            hashed = "--hash=sha256:" in entry
+            assert hashed or path.name in PINNED_ONLY, f"{path.name}: not hashed: {entry.splitlines()[0]}"
