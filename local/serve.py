@@ -9,6 +9,13 @@ TOKEN event API Gateway builds, its policy is checked against the method ARN, an
 put into ``requestContext.authorizer``. So curl, a browser and schemathesis reach the same code as
 on AWS. Not emulated: the authorizer's result cache and the stage's throttling.
 
+As on AWS, requests run concurrently: one thread per connection, and each function invoked in as
+many containers as it has invocations at once (:mod:`local.api_containers`), so races between
+requests show here as they would there. What API Gateway answers by itself is answered alike, as
+JSON: a path outside the stage ``403``, an undeclared path or method ``MISSING_AUTHENTICATION_TOKEN``
+(404 in the template), a method API Gateway does not know ``405``, a malformed request its
+``DEFAULT_4XX``. The listen backlog holds bursts of clients (:mod:`local.threaded_http`).
+
 The template's API is read by :mod:`local.api_spec`; the events and replies API Gateway builds are in
 :mod:`local.api_events`.
 
@@ -28,6 +35,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from local import moto_fidelity
+from local.api_containers import FunctionContainers, isolated
 from local.api_events import (
     ACCOUNT_ID,
     API_ID,
@@ -37,22 +46,28 @@ from local.api_events import (
     policy_allows,
     proxy_event,
 )
-from local.api_spec import ApiSpec, Route, load_spec
+from local.api_spec import ApiSpec, GatewayResponse, Route, load_spec
 from local.console_static import console_reply
 from local.lambda_runtime import Handler, fake_context
 from local.threaded_http import serve_in_background, stop_server
 
+# The methods API Gateway routes; any other is refused before any route is looked at.
+GATEWAY_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+# API Gateway's answer for a path outside the deployed stage (not a gateway response one can customise).
+OUTSIDE_STAGE = GatewayResponse(403, '{"message": "Forbidden"}', {})
+
 
 class LocalApi:
-    """The API of template.yaml on 127.0.0.1; handlers run in this process, one call per function at a
-    time (one Lambda container each: the resolvers keep per-request state)."""
+    """The API of template.yaml on 127.0.0.1; handlers run in this process, concurrently."""
 
     def __init__(self, spec: ApiSpec | None = None, host: str = "127.0.0.1", port: int = 0) -> None:
         self.spec = spec or load_spec()
         self.host, self.port = host, port
         self._handlers: dict[str, Handler] = {}
-        self._locks: dict[str, threading.Lock] = {}
+        self.containers: dict[str, FunctionContainers] = {}
+        self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
+        self._isolation: Any = None
         self.region = os.environ.get("AWS_DEFAULT_REGION", "eu-west-3")
 
     @property
@@ -62,12 +77,14 @@ class LocalApi:
 
     # -- functions ---------------------------------------------------------------------------------
     def _invoke(self, function: str, module: str, attribute: str, event: dict[str, Any]) -> Any:
-        lock = self._locks.setdefault(function, threading.Lock())
-        with lock:
+        with self._lock:
+            containers = self.containers.setdefault(function, FunctionContainers(function))
             handler = self._handlers.get(function)
-            if handler is None:
-                handler = getattr(importlib.import_module(module), attribute)
+        if handler is None:
+            handler = getattr(importlib.import_module(module), attribute)
+            with self._lock:
                 self._handlers[function] = handler
+        with containers.invocation():
             return handler(event, fake_context(function, timeout_seconds=29))
 
     # -- one request -------------------------------------------------------------------------------
@@ -77,14 +94,21 @@ class LocalApi:
         path = unquote(split.path)
         if path != prefix and not path.startswith(prefix + "/"):
             console = console_reply(method, path, self.spec.stage)  # the console, as CloudFront serves it
-            return console or gateway_reply(self.spec.gateway("MISSING_AUTHENTICATION_TOKEN", 403))
+            return console or gateway_reply(OUTSIDE_STAGE)
         path = path[len(prefix) :] or "/"
+        if method not in GATEWAY_METHODS:
+            allowed = sorted({r.method for r in self.spec.routes if r.match(path) is not None})
+            refused = gateway_reply(self.spec.gateway("DEFAULT_4XX", 405))
+            refused.status = 405
+            if allowed:
+                refused.headers["Allow"] = ", ".join(allowed)
+            return refused
         route, params = None, None
         for candidate in self.spec.routes:
             if candidate.method == method and (params := candidate.match(path)) is not None:
                 route = candidate
                 break
-        if route is None:
+        if route is None:  # API Gateway answers an undeclared path or method alike
             return gateway_reply(self.spec.gateway("MISSING_AUTHENTICATION_TOKEN", 403))
         single = {name: values[-1] for name, values in headers.items()}
         context: dict[str, Any] = {}
@@ -154,13 +178,33 @@ class LocalApi:
                 if os.environ.get("PAYSYNC_API_LOG"):
                     super().log_message(format, *args)
 
+            def __getattr__(self, name: str) -> Any:
+                # Every method reaches the API (http.server answers an unknown one with an HTML 501).
+                if name.startswith("do_"):
+                    return self._serve
+                raise AttributeError(name)
+
             def _serve(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
+                try:
+                    length = int(self.headers.get("Content-Length") or 0)
+                except ValueError:
+                    self.send_error(400)
+                    return
                 body = self.rfile.read(length) if length > 0 else b""
                 headers: dict[str, list[str]] = {}
                 for name, value in self.headers.items():
                     headers.setdefault(name, []).append(value)
-                reply = api.handle(self.command, self.path, headers, body)
+                self._reply(api.handle(self.command, self.path, headers, body))
+
+            def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+                """A request http.server cannot parse: API Gateway's default answer, as JSON."""
+                answer = api.spec.gateway("DEFAULT_4XX" if code < 500 else "DEFAULT_5XX", code)
+                reply = gateway_reply(answer)
+                reply.status = code
+                self.close_connection = True
+                self._reply(reply)
+
+            def _reply(self, reply: Reply) -> None:
                 self.send_response(reply.status)
                 for name, value in reply.headers.items():
                     if name.lower() not in {"content-length", "connection", "transfer-encoding"}:
@@ -170,8 +214,11 @@ class LocalApi:
                 if self.command != "HEAD":
                     self.wfile.write(reply.body)
 
-            do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _serve  # noqa: N815
-
+        # Concurrent requests rely on DynamoDB's atomic conditional writes, a failed save on secret
+        # labels moved back: moto must answer as AWS does.
+        moto_fidelity.install()
+        self._isolation = isolated()
+        self._isolation.__enter__()
         self._server = serve_in_background((self.host, self.port), _Handler, "paysync-api")
         self.port = self._server.server_address[1]
         return self.url
@@ -179,6 +226,9 @@ class LocalApi:
     def stop(self) -> None:
         stop_server(self._server)
         self._server = None
+        if self._isolation is not None:
+            self._isolation.__exit__(None, None, None)
+            self._isolation = None
 
     def __enter__(self) -> LocalApi:
         self.start()

@@ -96,4 +96,4 @@ def test_resolvers_sharing_a_router_each_read_the_request_they_resolve(
         own = app.resolve(_get_firm("cabinet-dupont", "cabinet-dupont"), None)  # type: ignore[arg-type]
         assert own["statusCode"] == 200 and json.loads(own["body"])["firm_id"] == "cabinet-dupont"
         other = app.resolve(_get_firm("cabinet-dupont", "fiduciaire-lemoine"), None)  # type: ignore[arg-type]
-        assert other["statusCode"] == 403
+        assert other["statusCode"] == 404

@@ -1,4 +1,6 @@
-"""The HTTP API over the local stack: template.yaml's routes and authorizer, in-process moto, the fakes."""
+"""The HTTP API over the local stack: template.yaml's routes and authorizer, the fakes, and AWS
+either in-process (``api``, one per test) or behind moto server as ``make serve`` runs it
+(``served``, one per module, for races)."""
 
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from local.serve import LocalApi
 from tests.harness import Env
 
 JSON = {"Content-Type": "application/json"}
+DUPONT, LEMOINE = "cabinet-dupont", "fiduciaire-lemoine"
 
 
 @dataclass
@@ -74,3 +77,51 @@ def api(env: Env, world: Any) -> Iterator[Api]:
     lemoine = issue_key(env, "firm", "fiduciaire-lemoine")
     with LocalApi() as server, httpx.Client(base_url=server.url, timeout=30) as http:
         yield Api(env=env, world=world, http=http, admin=admin, dupont=dupont, lemoine=lemoine)
+
+
+@pytest.fixture(scope="module")
+def served() -> Iterator[Api]:
+    """The API as `make serve` runs it: moto server, the fakes, the demo world, concurrent requests.
+    One per test module (races are tried on fresh ids, so the trials do not disturb each other)."""
+    from local.demo_data import seed
+    from local.fakes.myunisoft import FakeMyUnisoft
+    from local.fakes.silae import FakeSilae
+    from local.stack import LocalStack
+    from tests.harness import FAST_ENV, reset_library_caches
+    from tests.integration.conftest import NIGHT
+
+    window = float(FAST_ENV["MYUNISOFT_RATE_WINDOW_SECONDS"])
+    with (
+        pytest.MonkeyPatch.context() as patch,
+        FakeSilae() as silae,
+        FakeMyUnisoft(rate_window_seconds=window) as myunisoft,
+    ):
+        stack = LocalStack()
+        resources = stack.start()
+        try:
+            env = {**resources.function_environment("SettingsApiFunction")}
+            env.update(resources.function_environment("SyncWorkerFunction"))
+            env.update(FAST_ENV)
+            env.update(
+                SILAE_AUTH_URL=silae.auth_url,
+                SILAE_API_URL=silae.api_url,
+                MYUNISOFT_API_URL=myunisoft.api_url,
+            )
+            for name, value in env.items():
+                patch.setenv(name, value)
+            reset_library_caches()
+            local = Env(
+                resources=resources,
+                silae=silae,
+                myunisoft=myunisoft,
+                queue_url=resources.queue_url("SyncQueue"),
+                dlq_url=resources.queue_url("SyncDeadLetterQueue"),
+            )
+            svc = local.services
+            world = seed(silae, myunisoft, svc.config, svc.secrets, NIGHT)
+            keys = [issue_key(local, "admin"), *(issue_key(local, "firm", f) for f in (DUPONT, LEMOINE))]
+            with LocalApi() as server, httpx.Client(base_url=server.url, timeout=30) as http:
+                yield Api(local, world, http, *keys)
+        finally:
+            stack.stop()
+            reset_library_caches()

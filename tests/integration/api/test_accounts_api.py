@@ -54,10 +54,10 @@ def test_account_routes_refuse_unknown_accounts_other_firms_and_bad_input(api: A
         "PUT", f"/dossiers/{GIRARD}/accounts/438600", key=api.lemoine, json={"account_id": 424242}
     )
     assert unknown.status_code == 404 and "424242" in unknown.json()["message"]
-    # Another firm's credential reaches neither route.
-    assert api.call("GET", f"/dossiers/{GIRARD}/accounts", key=api.dupont).status_code == 403
+    # Another firm's credential reaches neither route: the dossier is answered as missing.
+    assert api.call("GET", f"/dossiers/{GIRARD}/accounts", key=api.dupont).status_code == 404
     foreign = api.call("PUT", f"/dossiers/{GIRARD}/accounts/438600", key=api.dupont, json={"account_id": 1})
-    assert foreign.status_code == 403
+    assert foreign.status_code == 404
     # Bad input: a number out of the pattern, a wrong type, no body.
     assert (
         api.call(

@@ -83,12 +83,21 @@ def test_api_functions_are_least_privilege(template: dict[str, Any]) -> None:
         ("dynamodb:GetItem", config),
         ("dynamodb:PutItem", config),
         ("dynamodb:UpdateItem", config),
+        ("dynamodb:DeleteItem", config),  # a creation given up drops its claim
+        ("dynamodb:ConditionCheckItem", config),  # the last operator credential stays
         ("dynamodb:Query", f"{config}/index/FirmIndex"),
         ("dynamodb:GetItem", runs),
         ("dynamodb:Query", f"{runs}/index/DossierIndex"),
         *{
             (f"secretsmanager:{verb}", f"{SECRETS}/{kind}/*")
-            for verb in ("CreateSecret", "PutSecretValue", "DeleteSecret")
+            # Describe and UpdateSecretVersionStage: undoing a write; still never GetSecretValue.
+            for verb in (
+                "CreateSecret",
+                "PutSecretValue",
+                "DeleteSecret",
+                "DescribeSecret",
+                "UpdateSecretVersionStage",
+            )
             for kind in ("firms", "dossiers")
         },
     }

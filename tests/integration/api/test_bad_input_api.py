@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import pytest
@@ -267,3 +268,169 @@ def test_the_catch_all_answers_a_generic_500_without_internals(
     }
     assert "fire" not in answer.text and "paysync-local" not in answer.text
     assert [type(e).__name__ for e in no_internal_errors] == ["RuntimeError"]
+
+
+WRITE_ROUTES = (
+    ("PUT", "/firms/cabinet-dupont"),
+    ("PUT", "/dossiers/boulangerie-martin"),
+    ("POST", "/dossiers/boulangerie-martin/sync"),
+    ("POST", "/firms/cabinet-dupont/test-connection"),
+    ("POST", "/admin/api-keys"),
+    ("PUT", "/dossiers/menuiserie-girard/accounts/438600"),
+)
+UNREADABLE = {
+    "nested 1,000 deep": b"[" * 1000,
+    "nested 1,000 deep, closed": b"[" * 1000 + b"]" * 1000,
+    "objects nested 100 deep": b'{"a":' * 100 + b"1" + b"}" * 100,
+    "an integer of 4,301 digits": b'{"society_id": ' + b"9" * 4301 + b"}",
+    "a float out of range": b'{"society_id": 1e400}',
+    "NaN": b'{"society_id": NaN}',
+    "Infinity": b'{"society_id": -Infinity}',
+    "a key twice": b'{"name": "A", "name": "B"}',
+    "invalid UTF-8": b'{"name": "caf\xe9"}',
+    "a lone surrogate": b'{"name": "\\ud800"}',
+    "a byte order mark": b'\xef\xbb\xbf{"name": "A"}',
+    "more than 1 MiB": b'{"name": "' + b"a" * 1_048_576 + b'"}',
+    "truncated": b'{"name": "A"',
+    "an unterminated string": b'{"name": "A}',
+    "whitespace only": b"   ",
+    "two documents": b"{} {}",
+}
+
+
+def test_an_unreadable_body_is_400_on_every_route_never_500(
+    api: Api, no_internal_errors: list[BaseException]
+) -> None:
+    for (method, path), reason in itertools.product(WRITE_ROUTES, UNREADABLE):
+        body = _refused(
+            api, method, path, 400, content=UNREADABLE[reason], headers={"Content-Type": "application/json"}
+        )
+        assert body["code"] == "invalid_json" and body["details"][0]["field"] == "body", (path, reason)
+        assert "\\ud800" not in body["details"][0]["message"]  # never the body itself
+    assert no_internal_errors == []
+
+
+def test_content_types_follow_rfc_9110(api: Api, no_internal_errors: list[BaseException]) -> None:
+    payload = b'{"contact_emails": ["paie@dupont.fr"]}'
+    for content_type in (
+        "application/json",
+        "APPLICATION/JSON",
+        "Application/Json; charset=utf-8",
+        "application/json;charset=UTF-8",
+        'application/json; charset="utf-8"',
+        "application/json ; charset=utf-8",
+        "application/json;",
+        "application/json; profile=x; charset=utf-8",
+    ):
+        answer = api.call(
+            "PUT",
+            "/firms/cabinet-dupont",
+            key=api.admin,
+            content=payload,
+            headers={"Content-Type": content_type},
+        )
+        assert answer.status_code == 200, (content_type, answer.text)
+    for headers in (
+        {},  # no Content-Type: not taken for JSON
+        {"Content-Type": "application/jsonx"},
+        {"Content-Type": "application/json-patch+json"},
+        {"Content-Type": "application/json; charset=latin-1"},
+        {"Content-Type": "application/json; charset"},
+        {"Content-Type": "application /json"},
+        {"Content-Type": "json"},
+        {"Content-Type": "text/json"},
+        {"Content-Type": ""},
+    ):
+        for method, path in WRITE_ROUTES:
+            body = _refused(api, method, path, 415, content=payload, headers=headers)
+            assert body["code"] == "unsupported_media_type", (headers, path)
+    # No body at all needs no Content-Type; a route that requires one says so.
+    assert (
+        api.call(
+            "POST", "/dossiers/boulangerie-martin/sync", key=api.admin, json={"dry_run": True}
+        ).status_code
+        == 200
+    )
+    missing = _refused(api, "PUT", "/firms/cabinet-dupont", 422)
+    assert _fields(missing) == {"body": "champ obligatoire"}
+    assert no_internal_errors == []
+
+
+def test_types_are_not_coerced(api: Api, no_internal_errors: list[BaseException]) -> None:
+    payroll = {
+        "client_id": "cid-strict-0001",
+        "client_secret": "s",
+        "subscription_key": "k",
+        "secret_generated_on": "2026-01-15",
+    }
+    date_format = "doit être une date au format AAAA-MM-JJ"
+    for value, message in (
+        (0, date_format),  # not days since 1970
+        (20260115, date_format),
+        (1.5, date_format),
+        (True, date_format),
+        ("2026-01-15T00:00:00", date_format),  # a date-time is not a date
+        ("2026-01-15T00:00:00Z", date_format),
+        ("15/01/2026", date_format),
+        ("2026-1-5", date_format),
+        ("20260115", date_format),
+        ("2026-02-30", "date invalide : ce jour n'existe pas"),
+        ("1900-01-01", "date invalide : au plus tôt le 01/01/2016"),
+        ("2015-12-31", "date invalide : au plus tôt le 01/01/2016"),
+    ):
+        body = _refused(
+            api,
+            "PUT",
+            "/firms/cabinet-dupont",
+            422,
+            json={"payroll": {**payroll, "secret_generated_on": value}},
+        )
+        assert _fields(body) == {"payroll.secret_generated_on": message}, value
+    assert api.ok(
+        "PUT", "/firms/cabinet-dupont", json={"payroll": {**payroll, "secret_generated_on": "2016-01-01"}}
+    )
+    for field, value in (
+        ("society_id", "150"),
+        ("society_id", 150.0),
+        ("run_day", True),
+        ("society_id", "1e3"),
+    ):
+        body = _refused(api, "PUT", "/dossiers/boulangerie-martin", 422, json={field: value})
+        assert _fields(body) == {field: "doit être un nombre entier"}, (field, value)
+    for value in ("1157871", 1157871.0, True, None):
+        body = _refused(
+            api,
+            "PUT",
+            "/dossiers/menuiserie-girard/accounts/438600",
+            422,
+            key=api.lemoine,
+            json={"account_id": value},
+        )
+        assert list(_fields(body)) == ["account_id"], value
+    assert no_internal_errors == []
+
+
+def test_the_openapi_document_says_what_is_accepted(api: Api) -> None:
+    document = api.call("GET", "/openapi.json").json()
+    schemas = document["components"]["schemas"]
+    generated = schemas["PayrollCredentialsIn"]["properties"]["secret_generated_on"]
+    assert (
+        generated["type"] == "string"
+        and generated["format"] == "date"
+        and generated["pattern"].startswith("^(201[6-9]")
+    )
+    assert schemas["AccountLinkIn"]["properties"]["account_id"]["type"] == "integer"
+    society = schemas["DossierUpdate"]["properties"]["society_id"]["anyOf"][0]
+    assert society["type"] == "integer"
+    for path, creation, required in (
+        ("/firms/{firm_id}", "FirmCreation", ["name"]),
+        ("/dossiers/{dossier_id}", "DossierCreation", ["name"]),
+    ):
+        body = document["paths"][path]["put"]["requestBody"]
+        schema = body["content"]["application/json"]["schema"]
+        create, update = schema["anyOf"]
+        assert create["title"] == creation and create["required"] == required, path
+        assert (
+            update["$ref"].endswith("Update") and "required" not in schemas[update["$ref"].rsplit("/", 1)[1]]
+        )
+        assert set(document["paths"][path]["put"]["responses"]) >= {"400", "409", "415", "422"}

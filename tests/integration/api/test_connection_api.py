@@ -248,4 +248,4 @@ def test_candidate_credentials_are_tested_before_saving_and_never_stored(api: Ap
     saved = _statuses(api.ok("POST", "/firms/cabinet-dupont/test-connection", key=api.dupont))
     assert saved["payroll_token"] == "ok" and saved["payroll_dossier_number"] == "skipped"
     assert saved["dossier_access"] == "skipped" and saved["od_paie_journal"] == "skipped"
-    assert api.call("POST", "/firms/fiduciaire-lemoine/test-connection", key=api.dupont).status_code == 403
+    assert api.call("POST", "/firms/fiduciaire-lemoine/test-connection", key=api.dupont).status_code == 404

@@ -91,35 +91,36 @@ def test_api_gateway_s_own_answers_have_the_error_body() -> None:
 
 
 @pytest.mark.schemathesis
-def test_schemathesis_finds_no_server_error_and_no_answer_outside_the_schema(api: Api) -> None:
-    """Positive and negative cases for every operation, a few each: bounded to stay fast."""
+@pytest.mark.parametrize("credential", ["admin", "dupont"])
+def test_schemathesis_finds_no_server_error_and_no_answer_outside_the_schema(
+    api: Api, credential: str
+) -> None:
+    """Positive and negative cases for every operation, a few each, with every check schemathesis
+    has: bounded and derandomised (a fixed seed), to stay fast and give the same cases each run."""
     import schemathesis
     from hypothesis import HealthCheck, given, settings
     from schemathesis import GenerationMode
-    from schemathesis.checks import not_a_server_error
-    from schemathesis.specs.openapi.checks import (
-        content_type_conformance,
-        response_headers_conformance,
-        response_schema_conformance,
-        status_code_conformance,
+    from schemathesis.config._checks import (
+        POSITIVE_DATA_ACCEPTANCE_EXPECTED_STATUSES,
+        PositiveDataAcceptanceConfig,
     )
 
     base = str(api.http.base_url).rstrip("/")
     schema = schemathesis.openapi.from_url(f"{base}/openapi.json")
-    checks = [
-        not_a_server_error,
-        status_code_conformance,
-        content_type_conformance,
-        response_headers_conformance,
-        response_schema_conformance,
-    ]
-    headers = {"Authorization": f"Bearer {api.admin}"}
+    # Well-formed requests that a rule outside any schema refuses (a date in the future, a period not
+    # closed yet, a creation without its name, an unknown firm): 422 with the field at fault. Any
+    # other refusal of a schema-valid request, a 400 or a 415 above all, is still a failure.
+    schema.config.checks.positive_data_acceptance = PositiveDataAcceptanceConfig(
+        expected_statuses=[*POSITIVE_DATA_ACCEPTANCE_EXPECTED_STATUSES, "422"]
+    )
+    headers = {"Authorization": f"Bearer {getattr(api, credential)}"}
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) == 18
     calls = 0
+    failures: list[str] = []
 
     for operation in operations:
-        for mode, examples in ((GenerationMode.POSITIVE, 6), (GenerationMode.NEGATIVE, 4)):
+        for mode, examples in ((GenerationMode.POSITIVE, 4), (GenerationMode.NEGATIVE, 3)):
 
             @settings(
                 max_examples=examples,
@@ -132,7 +133,11 @@ def test_schemathesis_finds_no_server_error_and_no_answer_outside_the_schema(api
             def check(case: Any) -> None:
                 nonlocal calls
                 calls += 1
-                case.call_and_validate(base_url=base, headers=headers, checks=checks)
+                try:
+                    case.call_and_validate(base_url=base, headers=headers)
+                except Exception as failure:  # every check's failure, gathered for one report
+                    failures.append(f"{case.operation.label}: {failure}")
 
             check()
     assert calls >= len(operations) * 2
+    assert failures == []

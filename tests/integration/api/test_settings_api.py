@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
+from typing import Any
 
 import boto3
+import pytest
 
-from paysync.domain.periods import last_closed_period
+from paysync.domain.periods import due_date, last_closed_period
 from tests.integration.api.conftest import Api, paris_today
 
 PAYROLL = {
@@ -62,12 +64,13 @@ def test_a_firm_key_updates_its_own_firm_but_creates_none_and_touches_no_other(a
         "PUT", "/firms/cabinet-dupont", key=api.dupont, json={"contact_emails": ["compta@dupont.fr"]}
     )
     assert mine["contact_emails"] == ["compta@dupont.fr"] and mine["name"] == "Cabinet Dupont & Associés"
+    # Another firm, existing or not, is answered alike: missing.
     for path in ("/firms/fiduciaire-lemoine", "/firms/cabinet-tout-neuf"):
         refused = api.call("PUT", path, key=api.dupont, json={"name": "X"})
-        assert refused.status_code == 403
-        assert refused.json()["code"] == "forbidden" and "accès" in refused.json()["message"]
-    assert api.call("GET", "/firms/fiduciaire-lemoine", key=api.dupont).status_code == 403
-    assert api.call("GET", "/firms/fiduciaire-lemoine/dossiers", key=api.dupont).status_code == 403
+        assert refused.status_code == 404
+        assert refused.json()["code"] == "not_found" and "n'existe pas" in refused.json()["message"]
+    assert api.call("GET", "/firms/fiduciaire-lemoine", key=api.dupont).status_code == 404
+    assert api.call("GET", "/firms/fiduciaire-lemoine/dossiers", key=api.dupont).status_code == 404
     names = [
         d["dossier_id"] for d in api.ok("GET", "/firms/cabinet-dupont/dossiers", key=api.dupont)["dossiers"]
     ]
@@ -133,8 +136,10 @@ def test_a_dossier_edit_never_overwrites_what_a_run_recorded_meanwhile(api: Api)
     assert before is not None
     # A run finishes and moves the pending period while the settings are being edited.
     advanced = before.model_copy(update={"pending_period": "2026-11", "last_synced_period": "2026-10"})
-    assert config.update_dossier(before, advanced)
-    assert not config.update_dossier(before, before.model_copy(update={"run_day": 9}))  # stale read refused
+    now = api.env.services.clock()
+    assert config.update_dossier(before, advanced, ("pending_period", "last_synced_period"), now=now)
+    stale = before.model_copy(update={"run_day": 9})
+    assert config.update_dossier(before, stale, ("run_day",), now=now) is None  # the due date would be wrong
     from paysync.domain.access import Principal
 
     dossier, _, created = save_dossier(
@@ -162,12 +167,17 @@ def test_a_dossier_cannot_move_to_another_firm_nor_be_created_without_its_firm(a
     no_name = api.call("PUT", "/dossiers/orphelin", key=api.admin, json={"firm_id": "cabinet-dupont"})
     assert no_name.status_code == 422 and no_name.json()["details"][0]["field"] == "name"
 
+    # Another firm's id cannot be created again; another firm is not reachable.
     other = api.call("PUT", "/dossiers/cafe-gare", key=api.dupont, json={"name": "Mien"})
-    assert other.status_code == 403
+    assert other.status_code == 409 and other.json()["message"] == (
+        "Le dossier « cafe-gare » existe déjà : rien n'a été enregistré."
+    )
     elsewhere = api.call(
         "PUT", "/dossiers/nouveau", key=api.dupont, json={"firm_id": "fiduciaire-lemoine", "name": "N"}
     )
-    assert elsewhere.status_code == 403
+    assert elsewhere.status_code == 422 and elsewhere.json()["details"] == [
+        {"field": "firm_id", "message": "Le cabinet « fiduciaire-lemoine » n'existe pas."}
+    ]
     assert api.env.services.config.get_dossier("nouveau") is None
 
 
@@ -183,3 +193,57 @@ def test_a_future_secret_generation_date_is_refused_before_anything_is_stored(ap
     assert refused.json()["details"][0]["field"] == "payroll.secret_generated_on"
     stored = api.env.services.secrets.payroll("firm", "cabinet-dupont")
     assert stored is not None and stored.client_id == "cid-dupont-5c1a"
+
+
+def test_a_save_keeps_what_the_worker_recorded_while_it_was_being_made(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Between the save's read and its write, the worker learns the secret's expiry from Silae and
+    records a run: neither is lost."""
+    from paysync.domain.models import Run, RunStatus
+    from paysync.storage.config_table import ConfigRepository
+
+    config = api.env.services.config
+    announced = datetime(2027, 1, 20, 6, 0, tzinfo=UTC)
+    reads = {"get_firm": ConfigRepository.get_firm, "get_dossier": ConfigRepository.get_dossier}
+    meanwhile: list[str] = []
+
+    def read_then_the_worker_writes(name: str) -> Any:
+        def read(self: ConfigRepository, owner_id: str) -> Any:
+            found = reads[name](self, owner_id)
+            if found is not None and name not in meanwhile:
+                meanwhile.append(name)
+                if name == "get_firm":
+                    generated = found.payroll.secret_generated_on
+                    self.record_secret_expiry("firm", owner_id, announced, generated_on=generated)
+                else:
+                    run = Run(
+                        run_id="run-pendant",
+                        dossier_id=owner_id,
+                        firm_id=found.firm_id,
+                        period=found.pending_period,
+                        trigger="nightly",
+                        status=RunStatus.SUCCEEDED,
+                        message_group=found.message_group,
+                    )
+                    self.record_run(found, run, synced=True)
+            return found
+
+        return read
+
+    for name in reads:
+        monkeypatch.setattr(ConfigRepository, name, read_then_the_worker_writes(name))
+    firm = api.ok("PUT", "/firms/fiduciaire-lemoine", json={"name": "Fiduciaire Lemoine & Co"})
+    assert firm["name"] == "Fiduciaire Lemoine & Co" and firm["payroll"]["expiry_learned_from_silae"] is True
+    stored = config.get_firm("fiduciaire-lemoine")
+    assert stored is not None and stored.payroll is not None and stored.payroll.secret_expires_at == announced
+
+    before = reads["get_dossier"](config, "cafe-gare")
+    assert before is not None
+    dossier = api.ok("PUT", "/dossiers/cafe-gare", key=api.lemoine, json={"name": "Café", "run_day": 3})
+    after = config.get_dossier("cafe-gare")
+    assert after is not None and after.last_run is not None and after.last_run.run_id == "run-pendant"
+    assert after.pending_period == str(before.pending.next()) == dossier["pending_period"]
+    assert (after.name, after.run_day) == ("Café", 3)
+    assert dossier["next_due"] == due_date(after.pending, 3).isoformat()
+    assert meanwhile == ["get_firm", "get_dossier"]

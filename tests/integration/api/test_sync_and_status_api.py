@@ -233,7 +233,7 @@ def test_the_status_panel_says_what_blocks_each_dossier_after_the_night(api: Api
     assert [r["status"] for r in runs] == ["failed"] and runs[0]["diagnoses"][0]["code"] == "SILAE10"
 
 
-def test_runs_and_status_of_another_firm_are_forbidden(api: Api) -> None:
+def test_runs_and_status_of_another_firm_are_answered_as_missing(api: Api) -> None:
     plan = run_nightly(api.env, NIGHT)
     run_ids = {r.dossier_id: r.run_id for r in (api.env.services.runs.get(i) for i in plan["run_ids"]) if r}
     for path in (
@@ -243,14 +243,14 @@ def test_runs_and_status_of_another_firm_are_forbidden(api: Api) -> None:
         "/dossiers/cafe-gare",
     ):
         refused = api.call("GET", path, key=api.dupont)
-        assert refused.status_code == 403, path
-        assert refused.json()["code"] == "forbidden"
+        assert refused.status_code == 404, path
+        assert refused.json()["code"] == "not_found"
     for method, path, body in (
         ("POST", "/dossiers/cafe-gare/sync", {}),
         ("POST", "/dossiers/cafe-gare/test-connection", None),
         ("DELETE", "/dossiers/cafe-gare/payroll-credentials", None),
     ):
-        assert api.call(method, path, key=api.dupont, json=body).status_code == 403, path
+        assert api.call(method, path, key=api.dupont, json=body).status_code == 404, path
     assert api.env.services.runs.get(run_ids["cafe-gare"]).status is RunStatus.QUEUED  # type: ignore[union-attr]
     # The admin reaches everything.
     assert api.call("GET", f"/runs/{run_ids['cafe-gare']}", key=api.admin).status_code == 200

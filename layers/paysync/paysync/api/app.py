@@ -9,7 +9,6 @@ describe the whole API from the code itself.
 
 from __future__ import annotations
 
-import base64
 import importlib
 import json
 import os
@@ -22,14 +21,16 @@ from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer, Serve
 from aws_lambda_powertools.shared.json_encoder import Encoder
 
 from paysync import __version__
-from paysync.api import errors
-from paysync.api.models.common import ErrorBody
+from paysync.api import body, errors
+from paysync.api.models.common import ErrorBody, ErrorDetail
 
 TITLE = "paysync API"
 DESCRIPTION = (
     "Settings, connection tests, on-demand syncs and run status for firm tools. Every route but this "
     "documentation needs `Authorization: Bearer <API credential>`: a firm's credential reaches that firm and its "
-    "dossiers only (403 otherwise), an operator's (admin) credential manages firms and credentials. Errors answer "
+    "dossiers only (anything else is answered 404, as if missing), an operator's (admin) credential manages firms "
+    "and credentials. Bodies are `application/json`. A write is all or nothing: a refused request writes nothing, "
+    "a creation of an existing id is a 409, an update changes only the fields it carries. Errors answer "
     '`{"code", "message", "details": [{"field", "message"}]}` with a French message.'
 )
 SECURITY_SCHEMES: dict[str, Any] = {
@@ -73,7 +74,12 @@ def console_cors() -> CORSConfig | None:
 
 
 def build(*areas: str) -> APIGatewayRestResolver:
-    app = APIGatewayRestResolver(enable_validation=True, serializer=_SERIALIZER, cors=console_cors())
+    app = APIGatewayRestResolver(
+        enable_validation=True,
+        serializer=_SERIALIZER,
+        json_body_deserializer=body.loads,
+        cors=console_cors(),
+    )
     errors.install(app)
     for area in areas:
         app.include_router(area_router(area))
@@ -121,39 +127,25 @@ def openapi_document(base: str = "/") -> str:
     )
 
 
-def _refusal(status: int, code: str) -> dict[str, Any]:
-    body = ErrorBody(code=code, message=errors.MESSAGES[code])
+def _refusal(refused: body.Refused) -> dict[str, Any]:
+    detail = ErrorDetail(field="body", message=refused.reason)
+    answer = ErrorBody(code=refused.code, message=errors.MESSAGES[refused.code], details=[detail])
     return {
-        "statusCode": status,
+        "statusCode": refused.status,
         "headers": {"Content-Type": content_types.APPLICATION_JSON},
-        "body": json.dumps(body.model_dump(mode="json"), ensure_ascii=False),
+        "body": json.dumps(answer.model_dump(mode="json"), ensure_ascii=False),
         "isBase64Encoded": False,
     }
 
 
-def _unreadable_body(event: dict[str, Any]) -> dict[str, Any] | None:
-    """Bodies Powertools would fail on before validation, refused here: form and multipart ones
-    (415), and binary ones that are not UTF-8 text, hence not JSON (400)."""
-    body = event.get("body")
-    if not body:
-        return None
-    headers = {str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items()}
-    kind = headers.get("content-type", "").strip().lower()
-    if kind.startswith(("multipart/", "application/x-www-form-urlencoded")):
-        return _refusal(415, "unsupported_media_type")
-    if event.get("isBase64Encoded"):
-        try:
-            base64.b64decode(str(body), validate=True).decode("utf-8")
-        except (ValueError, UnicodeDecodeError):
-            return _refusal(400, "invalid_json")
-    return None
-
-
 def handle(function: str, event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """One API Gateway proxy event to one function's resolver (the settings one also serves the docs)."""
-    refused = _unreadable_body(event)
-    if refused is not None:
-        return refused
+    """One API Gateway proxy event to one function's resolver (the settings one also serves the docs).
+    The body is checked first (``paysync.api.body``): no route, and no part of Powertools, sees one
+    that is not readable JSON."""
+    checked = body.checked(event)
+    if isinstance(checked, body.Refused):
+        return _refusal(checked)
+    event = checked
     if function == "settings_api" and event.get("path") in DOCS_PATHS:
         return docs_resolver().resolve(event, context)
     return resolver(function).resolve(event, context)

@@ -4,7 +4,8 @@ The decision is pure: a presented ``Authorization: Bearer psk_…`` is looked up
 compared by SHA-256; a well-formed, active, matching credential gets an ``Allow`` for the whole API
 (API Gateway caches the answer per token, so it must hold for every route) with the context
 ``{scope, firm_id, key_id}``; anything else raises ``Unauthorized``, which API Gateway answers 401.
-What a credential may touch is decided by the functions, route by route (403).
+What a credential may touch is decided by the functions, route by route (404 for what it does
+not reach, 403 for what is for operators only).
 """
 
 from __future__ import annotations

@@ -26,12 +26,17 @@ RunIdPath = Annotated[str, Path(pattern=RUN_ID_PATTERN, description="The run's i
 KeyIdPath = Annotated[str, Path(pattern=KEY_ID_PATTERN, description="The credential's key id.")]
 
 _ERRORS = {
-    400: "The body is not JSON (`invalid_json`).",
+    400: "The body is not readable JSON (`invalid_json`): not UTF-8, malformed, too large (1 MiB), nested "
+    "too deep (32 levels), an integer of more than 4300 digits, `NaN` or `Infinity`, a key twice in an "
+    "object; the reason is in `details`.",
     401: "No valid API credential (`unauthorized`); answered by API Gateway.",
-    403: "The credential does not reach this firm or dossier, or is not an operator's (`forbidden`).",
-    404: "Unknown firm, dossier, run or credential (`not_found`).",
-    409: "The request contradicts what is stored (`conflict`).",
-    415: "The body is not `application/json` (`unsupported_media_type`).",
+    403: "An operation for operators only (`forbidden`).",
+    404: "Unknown firm, dossier, run or credential, or one the credential does not reach: both are "
+    "answered alike (`not_found`).",
+    409: "The request contradicts what is stored (`conflict`): an id that exists already, a change made "
+    "meanwhile, the last operator credential. Nothing was written.",
+    415: "A body without `Content-Type: application/json` (parameters allowed; a charset other than "
+    "UTF-8 refused) (`unsupported_media_type`).",
     422: "Values refused, each field at fault in `details` (`validation_error`).",
     429: "Too many requests: API Gateway's throttling (`throttled`).",
     500: "Internal error (`internal_error`): nothing about it is disclosed.",

@@ -1,12 +1,14 @@
 """One error body for every refusal: ``{"code", "message" (French), "details": [{"field", "message"}]}``.
 
 Statuses:
-- ``400 invalid_json``: the body is not JSON at all;
+- ``400 invalid_json``: the body is not readable JSON (``paysync.api.body`` says why, in ``details``);
 - ``401 unauthorized``: no usable credential (API Gateway answers it before any function runs; the
   functions answer it too when called without the authorizer's context);
-- ``403 forbidden``: the credential does not reach this firm or dossier, or is not an operator's;
-- ``404 not_found``: unknown firm, dossier, run, credential or route;
-- ``409 conflict``: the request contradicts what is stored;
+- ``403 forbidden``: an operation for operators only;
+- ``404 not_found``: unknown firm, dossier, run, credential or route, or one the credential does not
+  reach (answered alike, so that ids cannot be probed);
+- ``409 conflict``: the request contradicts what is stored (an id that exists, a change made
+  meanwhile, the last operator credential); nothing was written;
 - ``415 unsupported_media_type``: a body that is not ``application/json``;
 - ``422 validation_error``: well-formed JSON whose values are refused (types, bounds, formats,
   rules such as "not a future period"), each field at fault named in ``details``;

@@ -2,11 +2,17 @@
 
 Items carry ``firm_id`` (``_admin`` for operator credentials), so ``FirmIndex`` lists a firm's
 credentials with a query (``pk`` begins with ``APIKEY#``), as it lists its dossiers.
+
+An operator credential is revoked only while another one stays active: the revocation and a check
+that another operator credential is still active are one transaction, so two operators revoking
+each other's credentials at once cannot both succeed (the index they list from may lag; the check,
+on the item itself, does not).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from boto3.dynamodb.conditions import Attr, Key
@@ -14,12 +20,22 @@ from botocore.exceptions import ClientError
 
 from paysync.domain.access import ADMIN_OWNER, ApiKeyRecord
 from paysync.storage.aws import dynamodb
-from paysync.storage.dynamo import conditional_check_failed, query_items
+from paysync.storage.dynamo import conditional_check_failed, query_items, transaction_canceled
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table
 
 PREFIX = "APIKEY#"
+
+
+class Revocation(StrEnum):
+    REVOKED = "revoked"  # now, or already before
+    NOT_FOUND = "not_found"
+    LAST_OPERATOR = "last_operator"  # the only active operator credential: kept
+    BUSY = "busy"  # operator credentials kept changing meanwhile: try again
+
+
+_ACTIVE = "attribute_exists(pk) AND attribute_not_exists(revoked_at)"
 
 
 def _record(item: dict[str, Any]) -> ApiKeyRecord:
@@ -70,3 +86,49 @@ class ApiKeyRepository:
                 return False
             raise
         return True
+
+    def revoke_keeping_an_operator(self, key_id: str, now: datetime) -> Revocation:
+        """Revoke a credential, unless it is the last active operator credential."""
+        for _attempt in range(5):
+            record = self.get(key_id)
+            if record is None:
+                return Revocation.NOT_FOUND
+            if record.scope != "admin" or not record.active:
+                return Revocation.REVOKED if self.revoke(key_id, now) else Revocation.NOT_FOUND
+            # The index may lag: a credential it shows active is read again from its item.
+            listed = (k for k in self.list_for(None) if k.key_id != key_id and k.active)
+            other = next((k for k in listed if self._active(k.key_id)), None)
+            if other is None:
+                return Revocation.LAST_OPERATOR
+            try:
+                self._table.meta.client.transact_write_items(
+                    TransactItems=[
+                        {
+                            "Update": {
+                                "TableName": self._table.name,
+                                "Key": {"pk": f"{PREFIX}{key_id}"},
+                                "UpdateExpression": "SET revoked_at = :now",
+                                "ConditionExpression": _ACTIVE,
+                                "ExpressionAttributeValues": {":now": now.isoformat()},
+                            }
+                        },
+                        # The other one must still be active when this one is revoked.
+                        {
+                            "ConditionCheck": {
+                                "TableName": self._table.name,
+                                "Key": {"pk": f"{PREFIX}{other.key_id}"},
+                                "ConditionExpression": _ACTIVE,
+                            }
+                        },
+                    ]
+                )
+            except ClientError as error:
+                if not transaction_canceled(error):
+                    raise
+                continue  # one of the two changed meanwhile: look again
+            return Revocation.REVOKED
+        return Revocation.BUSY
+
+    def _active(self, key_id: str) -> bool:
+        record = self.get(key_id)
+        return record is not None and record.active

@@ -5,26 +5,68 @@ key ``next_due`` is the night their pending period becomes due, so planning read
 ``ExpiryIndex`` is sparse too: firms with payroll credentials and dossiers with their own carry
 ``expiry_partition`` and ``secret_expires_on`` (the UTC day the secret expires), so the reminders
 read only the credentials expiring soon. (API credentials share the table: ``storage/apikeys.py``.)
+
+Settings writes never overwrite what the worker records: a creation is conditional (the id must be
+free); an update sets the fields the request carries and nothing else (``last_run``,
+``last_synced_period`` and a learned ``secret_expires_at`` stay as stored); and the due date, derived
+from ``pending_period``, ``run_day`` and ``auto_pull``, is written only while those three are still
+what was read, by the settings and by the worker alike.
+
+A save that writes secrets *holds* its item meanwhile (a ``Lease``: ``saving`` and
+``saving_until``): other saves of that item are refused (``Busy``) until it is done, so that a
+secret and the metadata describing it always come from the same save. A creation holds the item it
+creates, in no index until the save publishes it. A lease outlives no API call: past
+``saving_until``, a save that died is taken over. The worker's own writes never wait for a lease.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import uuid
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any, Literal
 
 from boto3.dynamodb.conditions import Key
+from boto3.dynamodb.types import TypeDeserializer
 from botocore.exceptions import ClientError
 
 from paysync.domain.models import Dossier, Firm, LastRun, PayrollCredentialsInfo, Run, utcnow
 from paysync.storage.aws import dynamodb
 from paysync.storage.dynamo import conditional_check_failed, from_item, query_items, query_pages, to_item
+from paysync.storage.item_update import ItemUpdate
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table
 
 DUE_PARTITION = "AUTO"
 EXPIRY_PARTITION = "PAYROLL"
+# A save writing secrets holds its item meanwhile: the token of the save, and until when (epoch
+# seconds: past it, a save that died is taken over).
+LEASE, LEASE_UNTIL = "saving", "saving_until"
+LEASE_SECONDS = 60  # longer than any API function may run (29 s)
+_DESERIALIZE = TypeDeserializer()
+DUE_INPUTS = ("auto_pull", "run_day", "pending_period")
+_DUE_ATTRIBUTES = ("due_partition", "next_due")
+_EXPIRY_ATTRIBUTES = ("expiry_partition", "secret_expires_on")
+
+
+class Busy(Exception):  # noqa: N818 - a state, like the errors of the use cases
+    """Another save holds the item (it is writing its secrets)."""
+
+
+@dataclass(frozen=True)
+class Lease:
+    token: str
+    until: int
+
+    @classmethod
+    def taken(cls, now: datetime) -> Lease:
+        return cls(uuid.uuid4().hex, _epoch(now) + LEASE_SECONDS)
+
+
+def _epoch(when: datetime) -> int:
+    return int(when.timestamp())
 
 
 def _expiry_attributes(info: PayrollCredentialsInfo | None) -> dict[str, str]:
@@ -37,6 +79,24 @@ def _expiry_attributes(info: PayrollCredentialsInfo | None) -> dict[str, str]:
     }
 
 
+def _firm_item(firm: Firm, *, indexed: bool = True) -> dict[str, Any]:
+    item: dict[str, Any] = {"pk": f"FIRM#{firm.firm_id}", "entity": "firm", **firm.model_dump(mode="json")}
+    if indexed:
+        item.update(_expiry_attributes(firm.payroll))
+    return {k: v for k, v in item.items() if v is not None}
+
+
+def _dossier_item(dossier: Dossier, *, indexed: bool = True) -> dict[str, Any]:
+    item: dict[str, Any] = {"pk": f"DOSSIER#{dossier.dossier_id}", "entity": "dossier"}
+    item.update(dossier.model_dump(mode="json"))
+    if indexed:
+        if dossier.auto_pull:
+            item["due_partition"] = DUE_PARTITION
+            item["next_due"] = dossier.next_due.isoformat()
+        item.update(_expiry_attributes(dossier.payroll_override))
+    return {k: v for k, v in item.items() if v is not None}
+
+
 class ConfigRepository:
     """Firms and dossiers."""
 
@@ -44,15 +104,36 @@ class ConfigRepository:
         self._table: Table = dynamodb().Table(table_name)
         self.items_read = 0  # consumed by planning benchmarks
 
+    # The item layout of a dossier (keys, sparse index attributes): benchmarks batch-write it.
+    _dossier_item = staticmethod(_dossier_item)
+
     # -- firms ---------------------------------------------------------------------------------
     def get_firm(self, firm_id: str) -> Firm | None:
         item = self._table.get_item(Key={"pk": f"FIRM#{firm_id}"}, ConsistentRead=True).get("Item")
         return Firm.model_validate(from_item(item)) if item else None
 
     def put_firm(self, firm: Firm) -> None:
-        item = {"pk": f"FIRM#{firm.firm_id}", "entity": "firm", **firm.model_dump(mode="json")}
-        item.update(_expiry_attributes(firm.payroll))
-        self._table.put_item(Item=to_item(item))
+        """Write a firm whole (seeding; the API goes through create_firm and update_firm)."""
+        self._table.put_item(Item=to_item(_firm_item(firm)))
+
+    def create_firm(self, firm: Firm, *, lease: Lease | None = None) -> bool:
+        """Write a new firm; False when the id is taken. With ``lease``, the firm is held (and in
+        no index) until ``update_firm(..., lease=lease)`` publishes it or ``release`` drops it."""
+        return self._create(_firm_item(firm, indexed=lease is None), lease)
+
+    def update_firm(
+        self, after: Firm, fields: Iterable[str], *, now: datetime, lease: Lease | None = None
+    ) -> Firm | None:
+        """Set ``fields`` (and ``updated_at``) to ``after``'s values and nothing else: the firm as
+        stored after the write, or None when there is none. Raises Busy while another save holds it;
+        with ``lease``, only while this one does, and lets it go."""
+        fields = {*fields, "updated_at"}
+        item = _firm_item(after)
+        write = ItemUpdate(item, fields)
+        if "payroll" in fields:
+            write.take(item, _EXPIRY_ATTRIBUTES)
+        stored = self._update(f"FIRM#{after.firm_id}", write, lease, now)
+        return Firm.model_validate(from_item(stored)) if stored is not None else None
 
     # -- dossiers ------------------------------------------------------------------------------
     def get_dossier(self, dossier_id: str) -> Dossier | None:
@@ -60,50 +141,125 @@ class ConfigRepository:
         return Dossier.model_validate(from_item(item)) if item else None
 
     def put_dossier(self, dossier: Dossier) -> None:
-        self._table.put_item(Item=to_item(self._dossier_item(dossier)))
+        """Write a dossier whole (seeding; the API goes through create_dossier and update_dossier)."""
+        self._table.put_item(Item=to_item(_dossier_item(dossier)))
 
-    def update_dossier(self, before: Dossier, after: Dossier) -> bool:
-        """Write only what changed between ``before`` (as read) and ``after`` (settings edits), so
-        that a run finishing meanwhile keeps what it recorded. Conditional on the pending period
-        still being the one read (the due date derives from it): False when it moved, read again."""
-        old, new = to_item(self._dossier_item(before)), to_item(self._dossier_item(after))
-        changed = {k: v for k, v in new.items() if k != "pk" and old.get(k) != v}
-        removed = [k for k in old if k not in new]
-        names: dict[str, str] = {"#pp": "pending_period"}
-        values: dict[str, Any] = {":pp": before.pending_period}
-        clauses: list[str] = []
-        if changed:
-            for i, (name, value) in enumerate(changed.items()):
-                names[f"#s{i}"], values[f":s{i}"] = name, value
-            clauses.append("SET " + ", ".join(f"#s{i} = :s{i}" for i in range(len(changed))))
-        if removed:
-            names.update({f"#r{i}": name for i, name in enumerate(removed)})
-            clauses.append("REMOVE " + ", ".join(f"#r{i}" for i in range(len(removed))))
-        if not clauses:
-            return True
+    def create_dossier(self, dossier: Dossier, *, lease: Lease | None = None) -> bool:
+        """Write a new dossier; False when the id is taken. ``lease``: as for create_firm."""
+        return self._create(_dossier_item(dossier, indexed=lease is None), lease)
+
+    def update_dossier(
+        self,
+        before: Dossier,
+        after: Dossier,
+        fields: Iterable[str],
+        *,
+        now: datetime,
+        lease: Lease | None = None,
+        keep_lease: bool = False,
+        expect: dict[str, Any] | None = None,
+    ) -> Dossier | None:
+        """Set ``fields`` (and ``updated_at``) to ``after``'s values and nothing else: the dossier as
+        stored after the write. None when there is none, when a field named in ``expect`` no longer
+        has that value (None: has none), or when a field the due date derives from is no longer
+        what ``before`` read: read it again and retry. Busy and ``lease``: as for update_firm; with
+        ``keep_lease``, the save goes on holding the item."""
+        fields = {*fields, "updated_at"}
+        item = _dossier_item(after)
+        write = ItemUpdate(item, fields)
+        if "payroll_override" in fields:
+            write.take(item, _EXPIRY_ATTRIBUTES)
+        if fields & set(DUE_INPUTS):
+            write.take(item, _DUE_ATTRIBUTES)
+            read = _dossier_item(before)
+            for name in DUE_INPUTS:
+                write.expect(name, read[name])
+        for name, value in (expect or {}).items():
+            write.expect(name, value)
+        stored = self._update(f"DOSSIER#{after.dossier_id}", write, lease, now, keep_lease=keep_lease)
+        return Dossier.model_validate(from_item(stored)) if stored is not None else None
+
+    # -- holding an item while secrets are written -------------------------------------------
+    def take_lease(
+        self, kind: Literal["firm", "dossier"], owner_id: str, lease: Lease, now: datetime
+    ) -> bool:
+        """Hold an existing item for one save; False when it is missing. Busy while another holds it."""
+        write = ItemUpdate({LEASE: lease.token, LEASE_UNTIL: lease.until}, (LEASE, LEASE_UNTIL))
+        write.expect_before(LEASE_UNTIL, _epoch(now))
+        return self._write(f"{kind.upper()}#{owner_id}", write, lease, now) is not None
+
+    def release(
+        self, kind: Literal["firm", "dossier"], owner_id: str, lease: Lease, *, created: bool
+    ) -> None:
+        """Give up a lease: an item it created goes, another one is only let go."""
+        key = {"pk": f"{kind.upper()}#{owner_id}"}
         try:
-            self._table.update_item(
-                Key={"pk": f"DOSSIER#{before.dossier_id}"},
-                UpdateExpression=" ".join(clauses),
-                ConditionExpression="attribute_exists(pk) AND #pp = :pp",
-                ExpressionAttributeNames=names,
-                ExpressionAttributeValues=values,
-            )
+            if created:
+                self._table.delete_item(
+                    Key=key,
+                    ConditionExpression="#lease = :token",
+                    ExpressionAttributeNames={"#lease": LEASE},
+                    ExpressionAttributeValues={":token": lease.token},
+                )
+            else:
+                write = ItemUpdate({}, ())
+                write.remove(LEASE)
+                write.remove(LEASE_UNTIL)
+                write.expect(LEASE, lease.token)
+                self._table.update_item(Key=key, **write.arguments())
+        except ClientError as error:
+            if not conditional_check_failed(error):  # not ours any more: nothing to give up
+                raise
+
+    def _create(self, item: dict[str, Any], lease: Lease | None) -> bool:
+        if lease is not None:
+            item.update({LEASE: lease.token, LEASE_UNTIL: lease.until})
+        try:
+            self._table.put_item(Item=to_item(item), ConditionExpression="attribute_not_exists(pk)")
         except ClientError as error:
             if conditional_check_failed(error):
                 return False
             raise
         return True
 
-    @staticmethod
-    def _dossier_item(dossier: Dossier) -> dict[str, Any]:
-        item: dict[str, Any] = {"pk": f"DOSSIER#{dossier.dossier_id}", "entity": "dossier"}
-        item.update(dossier.model_dump(mode="json"))
-        if dossier.auto_pull:
-            item["due_partition"] = DUE_PARTITION
-            item["next_due"] = dossier.next_due.isoformat()
-        item.update(_expiry_attributes(dossier.payroll_override))
-        return {k: v for k, v in item.items() if v is not None}
+    def _update(
+        self, pk: str, write: ItemUpdate, lease: Lease | None, now: datetime, *, keep_lease: bool = False
+    ) -> dict[str, Any] | None:
+        if lease is None:
+            write.expect_before(LEASE_UNTIL, _epoch(now))
+        else:
+            write.expect(LEASE, lease.token)
+            if not keep_lease:
+                write.remove(LEASE)
+                write.remove(LEASE_UNTIL)
+        return self._write(pk, write, lease, now)
+
+    def _write(self, pk: str, write: ItemUpdate, lease: Lease | None, now: datetime) -> dict[str, Any] | None:
+        """A settings write: the item after it; None when a condition failed, Busy when it failed
+        because another save holds the item."""
+        stored, refused = self._apply(pk, write)
+        held = refused.get(LEASE) is not None and refused.get(LEASE) != (lease.token if lease else None)
+        if held and int(refused.get(LEASE_UNTIL, 0)) >= _epoch(now):
+            raise Busy
+        return stored
+
+    def _apply(self, pk: str, write: ItemUpdate) -> tuple[dict[str, Any] | None, dict[str, Any]]:
+        """One conditional UpdateItem: (the item after it, {}), or (None, the item as the failed
+        condition found it)."""
+        try:
+            answer = self._table.update_item(
+                Key={"pk": pk},
+                ReturnValues="ALL_NEW",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+                **write.arguments(),
+            )
+        except ClientError as error:
+            if not conditional_check_failed(error):
+                raise
+            # The client's own shape here ({"S": …}), not the resource's.
+            raw: dict[str, Any] = dict(error.response.get("Item") or {})  # type: ignore[call-overload]
+            return None, {name: _DESERIALIZE.deserialize(value) for name, value in raw.items()}
+        return dict(answer["Attributes"]), {}
 
     def list_dossiers_of_firm(self, firm_id: str) -> list[Dossier]:
         items = query_items(
@@ -144,8 +300,10 @@ class ConfigRepository:
     def record_run(self, dossier: Dossier, run: Run, *, synced: bool) -> None:
         """Remember the run on the dossier; when the period is fully synced, move on to the next one.
 
-        Conditional on the pending period still being the run's, so an older run finishing late
-        never moves the dossier backwards.
+        Moving on is conditional on the pending period still being the run's, so an older run
+        finishing late never moves the dossier backwards, and on the run day and automatic
+        retrieval being those the next due date is computed from (a settings save meanwhile: read
+        again). A dossier that no longer exists is left alone.
         """
         last = LastRun(
             run_id=run.run_id,
@@ -156,44 +314,25 @@ class ConfigRepository:
                 {d.code for d in run.diagnoses} | {d.code for e in run.entries for d in e.diagnoses}
             ),
         )
-        names = {"#last": "last_run", "#upd": "updated_at"}
-        values: dict[str, Any] = {
-            ":last": to_item(last.model_dump(mode="json")),
-            ":upd": utcnow().isoformat(),
-        }
-        expression = "SET #last = :last, #upd = :upd"
-        condition = None
-        if synced and run.period == dossier.pending_period:
-            advanced = dossier.model_copy(update={"pending_period": str(dossier.pending.next())})
-            names.update({"#pending": "pending_period", "#synced": "last_synced_period"})
-            values.update(
-                {":pending": advanced.pending_period, ":synced": run.period, ":run_period": run.period}
+        recorded = {"last_run": last.model_dump(mode="json"), "updated_at": utcnow().isoformat()}
+        current: Dossier | None = dossier
+        for _attempt in range(3):
+            if current is None or not synced or run.period != current.pending_period:
+                break
+            advanced = current.model_copy(update={"pending_period": str(current.pending.next())})
+            write = ItemUpdate(
+                {**recorded, "last_synced_period": run.period}, [*recorded, "last_synced_period"]
             )
-            expression += ", #pending = :pending, #synced = :synced"
-            if dossier.auto_pull:
-                names["#due"] = "next_due"
-                values[":due"] = advanced.next_due.isoformat()
-                expression += ", #due = :due"
-            condition = "#pending = :run_period"
-        kwargs: dict[str, Any] = {
-            "Key": {"pk": f"DOSSIER#{dossier.dossier_id}"},
-            "UpdateExpression": expression,
-            "ExpressionAttributeNames": names,
-            "ExpressionAttributeValues": values,
-        }
-        if condition:
-            kwargs["ConditionExpression"] = condition
-        try:
-            self._table.update_item(**kwargs)
-        except ClientError as error:
-            if not conditional_check_failed(error):
-                raise
-            # Another run already advanced the dossier: still keep this run as the last one.
-            kwargs.pop("ConditionExpression")
-            kwargs["UpdateExpression"] = "SET #last = :last, #upd = :upd"
-            kwargs["ExpressionAttributeNames"] = {"#last": "last_run", "#upd": "updated_at"}
-            kwargs["ExpressionAttributeValues"] = {":last": values[":last"], ":upd": values[":upd"]}
-            self._table.update_item(**kwargs)
+            write.take(
+                _dossier_item(advanced), ["pending_period", *(("next_due",) if current.auto_pull else ())]
+            )
+            for name in DUE_INPUTS:
+                write.expect(name, _dossier_item(current)[name])
+            if self._apply(f"DOSSIER#{current.dossier_id}", write)[0] is not None:
+                return
+            current = self.get_dossier(current.dossier_id)
+        # Not synced, or another run already moved the dossier on: still keep this run as the last one.
+        self._apply(f"DOSSIER#{dossier.dossier_id}", ItemUpdate(recorded, recorded))
 
     def record_secret_expiry(
         self,

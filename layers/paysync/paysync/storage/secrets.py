@@ -6,6 +6,11 @@ Names (under the configurable prefix):
 - ``<prefix>/firms/<firm_id>/myunisoft`` (cabinet token) and ``<prefix>/dossiers/<id>/myunisoft``
   (société token): ``{"token"}``
 - the partner's ``X-Third-Party-Secret`` at ``PARTNER_SECRET_NAME``: ``{"third_party_secret"}``
+
+A write can be undone without reading any value back (the settings never read a secret): it
+answers the version it made current, and :meth:`SecretStore.undo` moves ``AWSCURRENT`` back to the
+version that write displaced (Secrets Manager labels it ``AWSPREVIOUS``), or deletes a secret the
+write created. A later write by someone else is never undone.
 """
 
 from __future__ import annotations
@@ -29,6 +34,15 @@ _TRANSIENT_CODES = frozenset(
 
 class SecretUnavailableError(TransientError):
     """Secrets Manager could not be reached or failed for now: the run is retried."""
+
+
+@dataclass(frozen=True)
+class SecretWritten:
+    """What one write did: the version it made current, and whether it created the secret."""
+
+    name: str
+    version_id: str
+    created: bool
 
 
 @dataclass(frozen=True)
@@ -85,19 +99,62 @@ class SecretStore:
         return str(value) if value else None
 
     # -- writes (settings) -----------------------------------------------------------------------
-    def _write(self, name: str, value: dict[str, str]) -> None:
+    def _write(self, name: str, value: dict[str, str]) -> SecretWritten:
         payload = json.dumps(value)
         client = secretsmanager()
         try:
-            client.put_secret_value(SecretId=name, SecretString=payload)
-        except ClientError as error:
-            if error.response["Error"]["Code"] != "ResourceNotFoundException":
-                raise RuntimeError(f"secret {name} could not be written") from None
-            client.create_secret(Name=name, SecretString=payload)
-        self._provider.clear_cache()  # type: ignore[no-untyped-call]
+            for _attempt in range(3):
+                try:
+                    answer = client.put_secret_value(SecretId=name, SecretString=payload)
+                    return SecretWritten(name, answer["VersionId"], created=False)
+                except ClientError as error:
+                    if error.response["Error"]["Code"] != "ResourceNotFoundException":
+                        raise
+                try:
+                    created = client.create_secret(Name=name, SecretString=payload)
+                    return SecretWritten(name, created["VersionId"], created=True)
+                except ClientError as error:
+                    # Created meanwhile by a concurrent write: put this value over it.
+                    if error.response["Error"]["Code"] != "ResourceExistsException":
+                        raise
+            raise RuntimeError(f"secret {name} could not be written")
+        except ClientError:
+            # Never repeat the service's text: keep the name, which is not secret.
+            raise RuntimeError(f"secret {name} could not be written") from None
+        finally:
+            self._provider.clear_cache()  # type: ignore[no-untyped-call]
 
-    def put_payroll(self, level: Level, owner_id: str, secret: PayrollSecret) -> None:
-        self._write(
+    def undo(self, written: SecretWritten) -> None:
+        """Put back what ``written`` replaced, unless someone wrote the secret since."""
+        client = secretsmanager()
+        try:
+            stages = client.describe_secret(SecretId=written.name).get("VersionIdsToStages", {})
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ResourceNotFoundException":
+                return
+            raise RuntimeError(f"secret {written.name} could not be restored") from None
+        if "AWSCURRENT" not in stages.get(written.version_id, []):
+            return  # a later write is current: it stays
+        try:
+            if written.created:
+                client.delete_secret(SecretId=written.name, ForceDeleteWithoutRecovery=True)
+            else:
+                previous = next((v for v, s in stages.items() if "AWSPREVIOUS" in s), None)
+                if previous is None:
+                    raise RuntimeError(f"secret {written.name} has no previous version to restore")
+                client.update_secret_version_stage(
+                    SecretId=written.name,
+                    VersionStage="AWSCURRENT",
+                    MoveToVersionId=previous,
+                    RemoveFromVersionId=written.version_id,
+                )
+        except ClientError:
+            raise RuntimeError(f"secret {written.name} could not be restored") from None
+        finally:
+            self._provider.clear_cache()  # type: ignore[no-untyped-call]
+
+    def put_payroll(self, level: Level, owner_id: str, secret: PayrollSecret) -> SecretWritten:
+        return self._write(
             self.name(level, owner_id, "payroll"),
             {
                 "client_id": secret.client_id,
@@ -106,8 +163,8 @@ class SecretStore:
             },
         )
 
-    def put_myunisoft_token(self, level: Level, owner_id: str, token: str) -> None:
-        self._write(self.name(level, owner_id, "myunisoft"), {"token": token})
+    def put_myunisoft_token(self, level: Level, owner_id: str, token: str) -> SecretWritten:
+        return self._write(self.name(level, owner_id, "myunisoft"), {"token": token})
 
     def put_partner_secret(self, value: str) -> None:
         self._write(self._partner_name, {"third_party_secret": value})

@@ -6,9 +6,9 @@ from datetime import datetime
 
 from paysync.domain.access import ApiKeyRecord, NewKey, Principal, Scope, new_key
 from paysync.observability import logger
-from paysync.storage.apikeys import ApiKeyRepository
+from paysync.storage.apikeys import ApiKeyRepository, Revocation
 from paysync.storage.config_table import ConfigRepository
-from paysync.usecases.errors import InvalidInput, NotFound
+from paysync.usecases.errors import Conflict, InvalidInput, NotFound
 from paysync.usecases.settings import require_admin
 
 
@@ -63,7 +63,17 @@ def list_keys(principal: Principal, keys: ApiKeyRepository, firm_id: str | None)
 
 
 def revoke(principal: Principal, keys: ApiKeyRepository, key_id: str, now: datetime) -> None:
+    """Revoke a credential; the last active operator credential is kept (an operator may revoke
+    its own while another one is active), so that the API is never left without one."""
     require_admin(principal)
-    if not keys.revoke(key_id, now):
+    outcome = keys.revoke_keeping_an_operator(key_id, now)
+    if outcome is Revocation.NOT_FOUND:
         raise NotFound(f"La clé d'API « {key_id} » n'existe pas.")
+    if outcome is Revocation.LAST_OPERATOR:
+        raise Conflict(
+            f"La clé d'API « {key_id} » est la dernière clé d'administration active : émettez-en "
+            "une autre avant de la révoquer."
+        )
+    if outcome is Revocation.BUSY:
+        raise Conflict("Les clés d'administration ont été modifiées entre-temps : réessayez.")
     logger.info("api key revoked", extra={"key_id": key_id, "by": principal.key_id})

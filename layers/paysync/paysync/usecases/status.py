@@ -9,7 +9,7 @@ from typing import Literal
 from paysync.domain.access import Principal
 from paysync.domain.diagnoses import Diagnosis
 from paysync.domain.models import Dossier, Run, RunEntry, RunStatus
-from paysync.usecases.errors import Forbidden, NotFound
+from paysync.usecases.errors import NotFound
 from paysync.usecases.on_demand import LOCK_LIFETIME
 from paysync.usecases.services import Services
 from paysync.usecases.settings import get_dossier
@@ -20,10 +20,9 @@ STATE_BLOCKED = {RunStatus.FAILED, RunStatus.BLOCKED, RunStatus.PARTIAL}
 
 def get_run(services: Services, principal: Principal, run_id: str) -> Run:
     run = services.runs.get(run_id) if not run_id.startswith("ACTIVE#") else None
-    if run is None:
+    # Another firm's run is answered as a missing one: ids of others cannot be probed.
+    if run is None or not principal.reaches(run.firm_id):
         raise NotFound(f"La synchronisation « {run_id} » n'existe pas.")
-    if not principal.reaches(run.firm_id):
-        raise Forbidden(f"Cette clé d'API ne donne pas accès à la synchronisation « {run_id} ».")
     return run
 
 

@@ -9,6 +9,8 @@ ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
 RUN_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
 KEY_ID_PATTERN = r"^[0-9a-f]{16}$"
 PERIOD_PATTERN = r"^2[0-9]{3}-(0[1-9]|1[0-2])$"
+# A calendar-looking day from 2016 on (the code checks the day exists and is not in the future).
+DATE_PATTERN = r"^(201[6-9]|20[2-9][0-9]|2[1-9][0-9]{2})-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
 EMAIL_PATTERN = r"^[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]{1,63}(\.[A-Za-z0-9-]{1,63})*\.[A-Za-z]{2,24}$"
 PRINTABLE_PATTERN = r"^[^\x00-\x1F\x7F]*$"  # no control characters (they end up in emails and journals)
 VISIBLE_ASCII_PATTERN = r"^[!-~]+$"  # what may travel in an HTTP header: no blank, no accent

@@ -1,8 +1,10 @@
 """What the API accepts. The routes convert these to the use cases' own inputs.
 
 Requests are strict about shape (unknown fields refused, bounded lengths, JSON types not
-coerced) so that bad input is a clear 4xx, never a 500. Secrets are ``SecretStr``: they are
-masked in any repr or log, written to Secrets Manager only.
+coerced: an integer is a JSON integer, a date a ``YYYY-MM-DD`` string) so that bad input is a clear
+4xx, never a 500. Secrets are ``SecretStr``: they are masked in any repr or log, written to
+Secrets Manager only. A create-or-update body is documented as either a creation (with the fields
+a creation requires) or an update (nothing required): generated clients know both shapes.
 """
 
 from __future__ import annotations
@@ -13,16 +15,21 @@ from datetime import date
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    BaseModel,
     BeforeValidator,
     Field,
+    GetJsonSchemaHandler,
     SecretStr,
     StrictBool,
     StrictInt,
     StringConstraints,
     WithJsonSchema,
 )
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 
 from paysync.api.models.common import (
+    DATE_PATTERN,
     DOSSIER_NUMBER_PATTERN,
     EMAIL_PATTERN,
     ID_PATTERN,
@@ -45,6 +52,7 @@ PeriodText = Annotated[str, StringConstraints(pattern=PERIOD_PATTERN)]  # exactl
 DossierNumber = Annotated[str, StringConstraints(strip_whitespace=True, pattern=DOSSIER_NUMBER_PATTERN)]
 SocietyId = Annotated[StrictInt, Field(ge=1, le=2_147_483_647)]
 RunDay = Annotated[StrictInt, Field(ge=1, le=31)]
+AccountId = Annotated[StrictInt, Field(ge=1, le=2**53)]
 ClientId = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=VISIBLE_ASCII_PATTERN)
 ]
@@ -80,6 +88,28 @@ def _secret_schema(max_length: int) -> dict[str, Any]:
     }
 
 
+EARLIEST_SECRET_DATE = date(2016, 1, 1)  # Silae's API secrets are younger; an older date is a typo
+
+
+def _secret_date(value: Any) -> Any:
+    """A ``YYYY-MM-DD`` string only: neither a number (days since 1970) nor a date-time."""
+    if not isinstance(value, str) or not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
+        raise ValueError("doit être une date au format AAAA-MM-JJ")
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:
+        raise ValueError("date invalide : ce jour n'existe pas") from None
+    if day < EARLIEST_SECRET_DATE:
+        raise ValueError(f"date invalide : au plus tôt le {EARLIEST_SECRET_DATE:%d/%m/%Y}")
+    return day
+
+
+SecretDate = Annotated[
+    date,
+    BeforeValidator(_secret_date),
+    WithJsonSchema({"type": "string", "format": "date", "pattern": DATE_PATTERN}),
+]
+
 Secret = Annotated[SecretStr, BeforeValidator(_secret(512)), WithJsonSchema(_secret_schema(512))]
 Token = Annotated[SecretStr, BeforeValidator(_secret(4096)), WithJsonSchema(_secret_schema(4096))]
 
@@ -91,11 +121,28 @@ class PayrollCredentialsIn(InputModel):
     client_id: ClientId
     client_secret: Secret
     subscription_key: Secret = Field(description="The clé de configuration (primary key).")
-    secret_generated_on: date = Field(description="When the Client secret was generated (valid one year).")
+    secret_generated_on: SecretDate = Field(
+        description="When the Client secret was generated (valid one year): `YYYY-MM-DD`, from "
+        f"{EARLIEST_SECRET_DATE.isoformat()} to today (Europe/Paris)."
+    )
 
 
-class FirmIn(InputModel):
-    """Create or update a firm. Left out (or null): unchanged. ``name`` is required on creation."""
+class _CreateOrUpdate:
+    """Documents a create-or-update body as ``anyOf: [creation, update]``: the creation model
+    requires what a creation needs, the update requires nothing. Requests are validated as updates;
+    the use case refuses a creation without its required fields (422)."""
+
+    def __init__(self, creation: type[BaseModel]) -> None:
+        self.creation = creation
+
+    def __get_pydantic_json_schema__(
+        self, schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        return {"anyOf": [handler(self.creation.__pydantic_core_schema__), handler(schema)]}
+
+
+class FirmUpdate(InputModel):
+    """Update a firm: what is left out (or null) keeps its value."""
 
     name: Name | None = None
     contact_emails: Emails | None = None
@@ -103,14 +150,20 @@ class FirmIn(InputModel):
     myunisoft_cabinet_token: Token | None = Field(default=None, description="The firm's MyUnisoft token.")
 
 
-class DossierIn(InputModel):
-    """Create or update a dossier. Left out (or null): unchanged (defaults on creation).
+class FirmCreation(FirmUpdate):
+    """Create a firm (operators): ``name`` is required."""
 
-    ``firm_id`` and ``name`` are required on creation. ``pending_period`` defaults to the last
-    closed month (Europe/Paris).
-    """
+    name: Name
 
-    firm_id: Identifier | None = None
+
+class DossierUpdate(InputModel):
+    """Update a dossier: what is left out (or null) keeps its value."""
+
+    firm_id: Identifier | None = Field(
+        default=None,
+        description="The dossier's firm: required to create one with an operator credential (a firm "
+        "credential creates in its own firm); it cannot change.",
+    )
     name: Name | None = None
     society_id: SocietyId | None = Field(default=None, description="The MyUnisoft society id.")
     payroll_dossier_number: DossierNumber | None = Field(default=None, description="The Silae code dossier.")
@@ -118,13 +171,26 @@ class DossierIn(InputModel):
     run_day: RunDay | None = Field(default=None, description="Day of the month of the automatic retrieval.")
     auto_create_accounts: StrictBool | None = None
     contact_emails: Emails | None = None
-    pending_period: PeriodText | None = Field(default=None, description="The oldest month not yet synced.")
+    pending_period: PeriodText | None = Field(
+        default=None, description="The oldest month not yet synced (not in the future)."
+    )
     myunisoft_societe_token: Token | None = Field(
         default=None, description="The dossier's own MyUnisoft token."
     )
     payroll: PayrollCredentialsIn | None = Field(
         default=None, description="Dossier-level payroll credentials."
     )
+
+
+class DossierCreation(DossierUpdate):
+    """Create a dossier: ``name`` is required (and ``firm_id`` with an operator credential);
+    ``pending_period`` defaults to the last closed month (Europe/Paris)."""
+
+    name: Name
+
+
+FirmIn = Annotated[FirmUpdate, _CreateOrUpdate(FirmCreation)]
+DossierIn = Annotated[DossierUpdate, _CreateOrUpdate(DossierCreation)]
 
 
 class SyncIn(InputModel):
@@ -160,6 +226,4 @@ class ApiKeyIn(InputModel):
 
 
 class AccountLinkIn(InputModel):
-    account_id: int = Field(
-        ge=1, le=2**53, description="The MyUnisoft account to tie this payroll number to."
-    )
+    account_id: AccountId = Field(description="The MyUnisoft account to tie this payroll number to.")

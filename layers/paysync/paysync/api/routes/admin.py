@@ -63,8 +63,9 @@ def list_keys(
 @router.delete(
     "/admin/api-keys/<key_id>",
     summary="Revoke an API credential (operators)",
+    description="The last active operator credential cannot be revoked (409): issue another one first.",
     tags=["admin"],
-    responses=responses({204: {"description": "Revoked.", "content": {}}}),
+    responses=responses({204: {"description": "Revoked.", "content": {}}}, extra=(409,)),
 )
 def revoke(key_id: KeyIdPath) -> Response[None]:
     api_keys.revoke(caller(router), _keys(), key_id, services().clock())

@@ -21,9 +21,10 @@ router = Router()  # type: ignore[no-untyped-call]
     "/firms/<firm_id>",
     summary="Create (operators) or update a firm",
     description="Secrets (payroll credentials, cabinet token) go to Secrets Manager; the answer holds "
-    "metadata only. Fields left out keep their value.",
+    "metadata only. Creating (operators): `name` is required; a firm created meanwhile is a 409. Updating: "
+    "only the fields given change.",
     tags=["settings"],
-    responses=responses({200: "The firm, updated.", 201: "The firm, created."}, body=True),
+    responses=responses({200: "The firm, updated.", 201: "The firm, created."}, body=True, extra=(409,)),
 )
 def put_firm(firm_id: FirmIdPath, body: Annotated[FirmIn, Body()]) -> Response[FirmView]:
     change = FirmChange.model_validate(body)
@@ -55,8 +56,9 @@ def list_dossiers(firm_id: FirmIdPath) -> DossierList:
 @router.put(
     "/dossiers/<dossier_id>",
     summary="Create or update a dossier",
-    description="On creation `firm_id` (a firm credential's own firm by default) and `name` are required, "
-    "and `pending_period` defaults to the last closed month. Fields left out keep their value.",
+    description="Creating: `name` is required, and `firm_id` with an operator credential (a firm credential "
+    "creates in its own firm); `pending_period` defaults to the last closed month. An id that exists already "
+    "(another firm's, or created meanwhile) is a 409. Updating: only the fields given change.",
     tags=["settings"],
     responses=responses(
         {200: "The dossier, updated.", 201: "The dossier, created."}, body=True, extra=(409,)
