@@ -1,4 +1,6 @@
 """The whole fault matrix, counted: every vendor fault kind × every crash point × every switch set
+
+One module on purpose (~450 lines): the cases, how each is run and how it is counted must agree, and read as one table.
 of the fake MyUnisoft, plus the AWS-side faults, each on a tiny night through the real handlers.
 
 For each switch set (``local.fakes.myunisoft.every_behaviour``) one night holds every pair (fault

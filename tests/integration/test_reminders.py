@@ -1,5 +1,7 @@
 """Key-expiry reminders and failure alerts over moto (DynamoDB + SES v2), with a controlled clock.
 
+One module on purpose (~550 lines): every scenario runs on one controlled clock and one SES capture, day after day.
+
 Emails are sent by the real SES v2 adapter to moto and read back from moto's SES backend as the
 MIME messages SES accepted (both alternatives).
 """

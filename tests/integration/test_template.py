@@ -1,4 +1,7 @@
-"""template.yaml: it validates (SAM + cfn-lint, offline) and keeps the invariants the code relies on."""
+"""template.yaml: it validates (SAM + cfn-lint, offline) and keeps the invariants the code relies on.
+
+One module on purpose (~490 lines): each test is one invariant of the one template the code relies on.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,7 @@
 """The MyUnisoft fake and models against the vendor's own contracts (read from ../shared/contracts).
 
+One module on purpose (~460 lines): every check reads the same vendor contracts, section by section.
+
 - NewEntry: the vendor's example and the bodies paysync builds pass BOTH the vendor's JSON Schema
   (``jsonschema``, formats checked) and the fake's own hand-written validation; bodies breaking the
   schema are refused by both (and the fake answers them over HTTP with a catalogued code).

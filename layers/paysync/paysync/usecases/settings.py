@@ -1,5 +1,7 @@
 """Firm and dossier settings: secrets to Secrets Manager, metadata (never a secret) to DynamoDB.
 
+One module on purpose (~430 lines): the firm and dossier saves follow the same checked, ordered and undoable steps, read best side by side.
+
 Every function takes the caller (``Principal``): a firm's credential reaches its own firm and its
 dossiers only, and anything else is answered as missing (404), so that it cannot tell which ids
 exist; creating a firm is for operators.
