@@ -91,7 +91,8 @@ def test_another_firm_s_dossier_is_never_shown(console: Console) -> None:
     console.go("#/dossiers/cafe-gare")
     page.locator(".alert--error").wait_for()
     text = page.locator("main").inner_text()
-    assert "Cette clé d'API ne donne pas accès au dossier « cafe-gare »." in text
+    # The API answers another firm's dossier as a missing one: the console shows its words.
+    assert "Le dossier « cafe-gare » n'existe pas." in text and "(HTTP 404)" in text
     assert "Café de la Gare" not in text and "000201" not in text
     console.go("#/dossiers/cafe-gare/comptes")
     page.locator(".alert--error").wait_for()

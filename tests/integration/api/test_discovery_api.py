@@ -228,7 +228,8 @@ def test_candidate_credentials_are_used_and_never_stored(api: Api) -> None:
 
 
 def test_only_the_firm_s_own_credential_or_an_operator_s(api: Api) -> None:
-    assert api.call("POST", "/firms/cabinet-dupont/discovery", key=api.lemoine).status_code == 403
+    # Another firm's id answers as a missing one would (issue 11): nothing tells which firms exist.
+    assert api.call("POST", "/firms/cabinet-dupont/discovery", key=api.lemoine).status_code == 404
     assert api.call("POST", "/firms/cabinet-dupont/discovery").status_code == 401
     assert _discover(api, key=api.admin)["proposals"]
     unknown = api.call(
