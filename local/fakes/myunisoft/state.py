@@ -121,12 +121,6 @@ class MyUnisoftState:
             self.behaviour = (behaviour or self.behaviour).changed(**switches)
             return self.behaviour
 
-    def forget_entries(self) -> None:
-        """Empty every dossier's books of entries (a fresh start between tests sharing one fake)."""
-        with self.lock:
-            self.entry_records.clear()
-            self.origin_ids.clear()
-
     def add_partner_secret(self, secret: str, active: bool = True) -> int:
         """Register an integrator's ``X-Third-Party-Secret``; returns its third-party id."""
         with self.lock:
