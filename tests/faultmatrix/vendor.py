@@ -11,8 +11,9 @@ the claim is kept for the next delivery). Timeouts cost the client's timeout eac
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from benchmarks.world import SeededDossier
 from local.fakes.server import Fault
@@ -66,30 +67,7 @@ def faults_for(kind: FaultKind, item: SeededDossier, *, attempts: int, timeout: 
     if kind.vendor == "silae":
         return [_silae(kind.name, attempts, timeout, {"dossiers": str(item.dossier.payroll_dossier_number)})]
     who = myunisoft_selector(item)
-
-    def lookup(fault: str, times: int, *, seconds: float = 0.0, status: int = 500, skip: int = 0) -> Fault:
-        return Fault(
-            fault,
-            times=times,
-            path_contains=LOOKUP,
-            method="GET",
-            headers=who,
-            seconds=seconds,
-            status=status,
-            skip=skip,
-        )
-
-    def post(fault: str, times: int, *, seconds: float = 0.0, status: int = 500) -> Fault:
-        return Fault(
-            fault,
-            times=times,
-            path_contains=POST_ENTRY,
-            method="POST",
-            headers=who,
-            seconds=seconds,
-            status=status,
-        )
-
+    lookup, post = _aimed(LOOKUP, who, method="GET"), _aimed(POST_ENTRY, who, method="POST")
     late = timeout * 1.5
     plan: dict[str, list[Fault]] = {
         "latency": [lookup("latency", 1, seconds=0.02), post("latency", 1, seconds=0.02)],
@@ -113,20 +91,17 @@ def faults_for(kind: FaultKind, item: SeededDossier, *, attempts: int, timeout: 
     return plan[kind.name]
 
 
-def _silae(name: str, attempts: int, timeout: float, who: dict[str, str]) -> Fault:
-    def fault(
-        kind: str, times: int, *, seconds: float = 0.0, status: int = 500, extra: dict[str, int] | None = None
-    ) -> Fault:
-        return Fault(
-            kind,
-            times=times,
-            path_contains=SILAE_ENTRIES,
-            headers=who,
-            seconds=seconds,
-            status=status,
-            extra=dict(extra or {}),
-        )
+def _aimed(path: str, who: dict[str, str], *, method: str = "") -> Callable[..., Fault]:
+    """Faults on one dossier's calls to ``path``: ``fault(kind, times, seconds=..., ...)``."""
 
+    def fault(kind: str, times: int, **options: Any) -> Fault:
+        return Fault(kind, times=times, path_contains=path, method=method, headers=who, **options)
+
+    return fault
+
+
+def _silae(name: str, attempts: int, timeout: float, who: dict[str, str]) -> Fault:
+    fault = _aimed(SILAE_ENTRIES, who)
     plan = {
         "latency": fault("latency", 1, seconds=0.02),
         "5xx": fault("status", 1, status=503),

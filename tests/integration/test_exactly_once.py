@@ -20,9 +20,8 @@ from paysync.domain.models import RunStatus
 from paysync.usecases.sync_dossier import sync_run
 from tests.faultmatrix import scenarios
 from tests.faultmatrix.crashes import CrashPoints
-from tests.faultmatrix.nights import Night, NightStack
+from tests.faultmatrix.nights import Night, NightStack, night_stack
 from tests.faultmatrix.vendor import LOOKUP
-from tests.harness import local_env
 
 BEHAVIOURS = every_behaviour()
 UNIQUE = [b for b in BEHAVIOURS if b.partner_id_unique]
@@ -30,12 +29,9 @@ UNIQUE = [b for b in BEHAVIOURS if b.partner_id_unique]
 
 @pytest.fixture(scope="module")
 def stack() -> Iterator[NightStack]:
-    with (
-        pytest.MonkeyPatch.context() as monkeypatch,
-        local_env(monkeypatch, SECRETS_CACHE_SECONDS="300") as env,
-    ):
-        # two dossiers: one on a cabinet token with one entry, one on its own token with two
-        yield NightStack(env, [FirmSpec(1, True), FirmSpec(1, False)], entries=lambda index: index)
+    # two dossiers: one on a cabinet token with one entry, one on its own token with two
+    with night_stack([FirmSpec(1, True), FirmSpec(1, False)], entries=lambda index: index) as shared:
+        yield shared
 
 
 @pytest.fixture(params=BEHAVIOURS, ids=lambda b: b.label)

@@ -8,8 +8,10 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import record_summary
+from tests.faultmatrix.aws import AWS_NIGHTS
 from tests.faultmatrix.crashes import CRASH_POINTS
-from tests.faultmatrix.matrix import AWS_NIGHTS, SES_NIGHT, MatrixReport, matrix_behaviours, run_matrix
+from tests.faultmatrix.matrix import SES_NIGHT, matrix_behaviours, run_matrix
+from tests.faultmatrix.report import MatrixReport
 from tests.faultmatrix.vendor import FAULT_KINDS, MYUNISOFT_KINDS, SILAE_KINDS
 
 
