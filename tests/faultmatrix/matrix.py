@@ -137,6 +137,7 @@ class FaultMatrix:
             self.aws.uninstall()
             self.crashes.enabled = False
         self.report.crashes.update(self.crashes.kills)
+        self.report.duplicates_refused = self.env.myunisoft.duplicates_refused
         return self.report
 
     # -- the vendor faults × crash points ----------------------------------------------------------

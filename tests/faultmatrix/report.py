@@ -13,6 +13,9 @@ from tests.faultmatrix.nights import Tally
 class MatrixReport:
     rows: dict[str, Tally] = field(default_factory=dict)
     crashes: Counter[str] = field(default_factory=Counter)
+    # POSTs the fake MyUnisoft refused as duplicates (its uniqueness on): 0 means paysync never
+    # even asked to post an entry twice, so nothing held because of MyUnisoft.
+    duplicates_refused: int = 0
 
     def row(self, name: str) -> Tally:
         return self.rows.setdefault(name, Tally())
@@ -61,4 +64,7 @@ class MatrixReport:
             out.append("  ".join(cells))
             if n in (0, len(lines) - 2):
                 out.append("  ".join("-" * w for w in widths))
+        out.append(
+            f"POSTs MyUnisoft refused as duplicates (where it enforces uniqueness): {self.duplicates_refused}"
+        )
         return "\n".join(out)

@@ -46,6 +46,12 @@ def test_no_entry_is_posted_twice(report: MatrixReport) -> None:
     assert report.total.duplicates == 0, report.total.problems
 
 
+def test_paysync_never_asked_myunisoft_to_post_an_entry_twice(report: MatrixReport) -> None:
+    """Under the switch sets where the fake enforces uniqueness, it never had to refuse a POST:
+    whatever MyUnisoft does about duplicates, the guarantee did not lean on it."""
+    assert report.duplicates_refused == 0
+
+
 def test_no_entry_is_lost(report: MatrixReport) -> None:
     assert report.total.lost == 0, report.total.problems
     assert report.total.in_myunisoft == report.total.expected > 0

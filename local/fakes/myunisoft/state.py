@@ -102,6 +102,7 @@ class MyUnisoftState:
         # (society, entry_origin_partner_id) -> its entries, oldest first (several when not unique)
         self.origin_ids: dict[tuple[int, str], list[int]] = {}
         self.behaviour = Behaviour()
+        self.duplicates_refused = 0  # POSTs refused because their partner id was used (uniqueness on)
         self.ids = {
             "third_party": itertools.count(101),
             "diary": itertools.count(31420),
