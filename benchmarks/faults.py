@@ -70,4 +70,5 @@ def run_faults(*, tiny: bool = False) -> list[Result]:
         zero("entries lost", total.lost),
         zero("runs stuck", total.stuck),
         zero("runs in the DLQ, not transient", total.dead_letters_not_transient),
+        zero("POSTs refused by MyUnisoft as duplicates", report.duplicates_refused),
     ]

@@ -42,6 +42,8 @@ def local_stack(extra_env: dict[str, str] | None = None) -> Iterator[Stack]:
     from local.stack import LocalStack
 
     silae, myunisoft = FakeSilae(), FakeMyUnisoft()
+    # As a new deployment meets MyUnisoft: nothing its docs do not promise (no partner-id uniqueness).
+    myunisoft.configure(partner_id_unique=False)
     silae.start()
     myunisoft.start()
     stack = LocalStack()

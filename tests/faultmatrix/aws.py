@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import threading
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -206,3 +206,68 @@ class FifoDeduplication:
             )
         parsed = {"Successful": answered, "Failed": [], "ResponseMetadata": {"HTTPStatusCode": 200}}
         return _response("https://sqs.invalid", 200, {}, b""), parsed
+
+
+# -- the AWS nights of the fault matrix -------------------------------------------------------------
+@dataclass(frozen=True)
+class AwsNight:
+    """An AWS fault and when it strikes: while the night is planned, while runs work, or while
+    the morning's reminders are sent."""
+
+    name: str
+    phase: str  # "planning" | "work"
+    faults: Callable[[Any], list[AwsFault]]  # from the settings (table names)
+
+
+def _table_fault(name: str, table: str, *, throttled: bool) -> Callable[[Any], list[AwsFault]]:
+    def faults(settings: Any) -> list[AwsFault]:
+        if throttled:  # per attempt: the SDK's own retries meet it first
+            return [
+                AwsFault(
+                    name,
+                    "dynamodb",
+                    DYNAMODB_WRITES,
+                    "ProvisionedThroughputExceededException",
+                    400,
+                    times=3,
+                    table=getattr(settings, table),
+                    retried_by_sdk=True,
+                )
+            ]
+        return [
+            AwsFault(
+                name,
+                "dynamodb",
+                DYNAMODB_WRITES,
+                "InternalServerError",
+                500,
+                times=3,
+                table=getattr(settings, table),
+            )
+        ]
+
+    return faults
+
+
+AWS_NIGHTS = (
+    AwsNight(
+        "DynamoDB throttled: ledger writes", "work", _table_fault("ledger", "ledger_table", throttled=True)
+    ),
+    AwsNight(
+        "DynamoDB unavailable: ledger writes", "work", _table_fault("ledger", "ledger_table", throttled=False)
+    ),
+    AwsNight("DynamoDB throttled: run writes", "work", _table_fault("runs", "runs_table", throttled=True)),
+    AwsNight("DynamoDB unavailable: run writes", "work", _table_fault("runs", "runs_table", throttled=False)),
+    AwsNight(
+        "Secrets Manager unavailable",
+        "work",
+        lambda _: [
+            AwsFault("secrets", "secrets-manager", ("GetSecretValue",), "InternalServiceError", 500, times=2)
+        ],
+    ),
+    AwsNight(
+        "SQS send fails while the night is planned",
+        "planning",
+        lambda _: [AwsFault("sqs", "sqs", ("SendMessageBatch",), "ServiceUnavailable", 503, times=1)],
+    ),
+)

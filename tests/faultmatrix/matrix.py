@@ -1,14 +1,15 @@
-"""The whole fault matrix, counted: every vendor fault kind × every crash point × every switch set
+"""The whole fault matrix, counted: every vendor fault kind × every crash point × each switch set
+of the fake MyUnisoft (``matrix_behaviours``), plus the AWS-side faults, through the real handlers.
 
-One module on purpose (~450 lines): the cases, how each is run and how it is counted must agree, and read as one table.
-of the fake MyUnisoft, plus the AWS-side faults, each on a tiny night through the real handlers.
+For each switch set one night holds every pair (fault kind, crash point), one dossier each: the
+fault is aimed at that dossier's calls (``tests.faultmatrix.vendor``), and its run dies once at
+that point. Then the faults stop, the operator replays the dead-letter queue, and the next night
+runs: what is still wrong then is wrong for good. Each AWS fault (``tests.faultmatrix.aws``) has a
+night of four dossiers under the fake's defaults; SES, which meets no vendor, a morning of
+reminders after a night whose runs failed. All on one local stack, in one process.
 
-For each switch set (``local.fakes.myunisoft.every_behaviour``) one night holds every pair (fault
-kind, crash point), one dossier each: the fault is aimed at that dossier's calls
-(``tests.faultmatrix.vendor``), and its run dies once at that point. Then the faults stop, the
-operator replays the dead-letter queue, and the next night runs: what is still wrong then is
-wrong for good. Each AWS fault (``AWS_FAULTS``) has a night of a few dossiers under each switch set;
-SES, which meets no vendor, one night of reminders.
+The cost is moto's (some 5 to 10 ms of CPU per AWS call, about ten calls per delivery): one night
+of 75 combinations is some 170 deliveries, about 15 s of CPU.
 
 Counted per family: combinations run, entries expected, entries in MyUnisoft, duplicates, entries
 lost, runs stuck (not finished), runs in the dead-letter queue with a cause that retrying could not
@@ -19,8 +20,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from typing import Any
 
 import boto3
@@ -34,9 +34,10 @@ from paysync.domain.diagnoses import DiagnosisKind
 from paysync.domain.models import Run, RunStatus
 from paysync.errors import TransientError
 from paysync.ops.replay import replay
-from tests.faultmatrix.aws import DYNAMODB_WRITES, AwsFault, AwsFaults
+from tests.faultmatrix.aws import AWS_NIGHTS, AwsFault, AwsFaults, AwsNight
 from tests.faultmatrix.crashes import CRASH_POINTS, CrashPoints, Killed, PlannedCrashes
 from tests.faultmatrix.nights import Night, NightStack, Tally
+from tests.faultmatrix.report import MatrixReport
 from tests.faultmatrix.vendor import FAULT_KINDS, FaultKind, faults_for
 from tests.harness import reset_library_caches
 
@@ -72,70 +73,6 @@ SAFE_AWS_ENV = {
     "POWERTOOLS_METRICS_NAMESPACE": "PaysyncFaultMatrix",
     "POWERTOOLS_SERVICE_NAME": "paysync",
 }
-
-
-@dataclass(frozen=True)
-class AwsNight:
-    """An AWS fault and when it strikes: while the night is planned, while runs work, or while
-    the morning's reminders are sent."""
-
-    name: str
-    phase: str  # "planning" | "work"
-    faults: Callable[[Any], list[AwsFault]]  # from the settings (table names)
-
-
-def _table_fault(name: str, table: str, *, throttled: bool) -> Callable[[Any], list[AwsFault]]:
-    def faults(settings: Any) -> list[AwsFault]:
-        if throttled:  # per attempt: the SDK's own retries meet it first
-            return [
-                AwsFault(
-                    name,
-                    "dynamodb",
-                    DYNAMODB_WRITES,
-                    "ProvisionedThroughputExceededException",
-                    400,
-                    times=3,
-                    table=getattr(settings, table),
-                    retried_by_sdk=True,
-                )
-            ]
-        return [
-            AwsFault(
-                name,
-                "dynamodb",
-                DYNAMODB_WRITES,
-                "InternalServerError",
-                500,
-                times=3,
-                table=getattr(settings, table),
-            )
-        ]
-
-    return faults
-
-
-AWS_NIGHTS = (
-    AwsNight(
-        "DynamoDB throttled: ledger writes", "work", _table_fault("ledger", "ledger_table", throttled=True)
-    ),
-    AwsNight(
-        "DynamoDB unavailable: ledger writes", "work", _table_fault("ledger", "ledger_table", throttled=False)
-    ),
-    AwsNight("DynamoDB throttled: run writes", "work", _table_fault("runs", "runs_table", throttled=True)),
-    AwsNight("DynamoDB unavailable: run writes", "work", _table_fault("runs", "runs_table", throttled=False)),
-    AwsNight(
-        "Secrets Manager unavailable",
-        "work",
-        lambda _: [
-            AwsFault("secrets", "secrets-manager", ("GetSecretValue",), "InternalServiceError", 500, times=2)
-        ],
-    ),
-    AwsNight(
-        "SQS send fails while the night is planned",
-        "planning",
-        lambda _: [AwsFault("sqs", "sqs", ("SendMessageBatch",), "ServiceUnavailable", 503, times=1)],
-    ),
-)
 SES_NIGHT = "SES fails while reminders are sent (emails)"
 
 
@@ -152,61 +89,6 @@ def matrix_behaviours() -> list[Behaviour]:
 def transient_failure(failure: BaseException) -> bool:
     """What retrying can cure: a transient error, a dying worker, AWS failing for now."""
     return isinstance(failure, TransientError | Killed | ClientError | BotoCoreError)
-
-
-@dataclass
-class MatrixReport:
-    rows: dict[str, Tally] = field(default_factory=dict)
-    crashes: Counter[str] = field(default_factory=Counter)
-
-    def row(self, name: str) -> Tally:
-        return self.rows.setdefault(name, Tally())
-
-    @property
-    def total(self) -> Tally:
-        total = Tally()
-        for tally in self.rows.values():
-            total.add(tally)
-        return total
-
-    def table(self) -> str:
-        header = (
-            "fault family",
-            "combinations",
-            "expected",
-            "in MyUnisoft",
-            "duplicates",
-            "lost",
-            "stuck runs",
-            "DLQ, not transient",
-        )
-        lines: list[tuple[str, ...]] = [header]
-        for name, tally in [*self.rows.items(), ("total", self.total)]:
-            lines.append(
-                (
-                    name,
-                    *(
-                        str(value)
-                        for value in (
-                            tally.combinations,
-                            tally.expected,
-                            tally.in_myunisoft,
-                            tally.duplicates,
-                            tally.lost,
-                            tally.stuck,
-                            tally.dead_letters_not_transient,
-                        )
-                    ),
-                )
-            )
-        widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
-        out = []
-        for n, line in enumerate(lines):
-            cells = [line[0].ljust(widths[0]), *(cell.rjust(widths[i]) for i, cell in enumerate(line) if i)]
-            out.append("  ".join(cells))
-            if n in (0, len(lines) - 2):
-                out.append("  ".join("-" * w for w in widths))
-        return "\n".join(out)
 
 
 class FaultMatrix:
@@ -255,6 +137,7 @@ class FaultMatrix:
             self.aws.uninstall()
             self.crashes.enabled = False
         self.report.crashes.update(self.crashes.kills)
+        self.report.duplicates_refused = self.env.myunisoft.duplicates_refused
         return self.report
 
     # -- the vendor faults × crash points ----------------------------------------------------------

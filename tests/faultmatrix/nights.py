@@ -13,12 +13,14 @@ from __future__ import annotations
 import itertools
 import json
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
 import boto3
+import pytest
 
 from benchmarks.world import FirmSpec, SeededDossier, World, seed_night
 from local.executor import DrainReport
@@ -29,9 +31,22 @@ from paysync.domain.models import Run
 from paysync.domain.periods import Period
 from paysync.storage.dynamo import from_item
 from paysync.usecases.plan_night import nightly_run_id
-from tests.harness import Env, drain, run_nightly
+from tests.harness import Env, drain, local_env, run_nightly
 
 FIRST_NIGHT = date(2001, 2, 5)  # periods from January 2001 on: closed, and never the demo's
+
+
+@contextmanager
+def night_stack(
+    firms: Sequence[FirmSpec], *, entries: Callable[[int], int] | None = None, **env: str
+) -> Iterator[NightStack]:
+    """A local stack of its own (in-process moto, both fakes) seeded with ``firms``; ``env``
+    overrides the functions' environment. Secrets are cached as in Lambda."""
+    with (
+        pytest.MonkeyPatch.context() as monkeypatch,
+        local_env(monkeypatch, **{"SECRETS_CACHE_SECONDS": "300", **env}) as started,
+    ):
+        yield NightStack(started, firms, entries=entries or one_or_two)
 
 
 def one_or_two(index: int) -> int:

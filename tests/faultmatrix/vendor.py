@@ -1,15 +1,19 @@
 """Every fault the vendor fakes inject, aimed at one dossier's calls, deterministically.
 
 Each kind hits the calls where it matters: Silae's ``EcrituresComptables4``; MyUnisoft's lookup by
-partner id and ``POST /entry`` (the posting path). A kind that can exhaust the client's retries
-does so once (``attempts`` times in a row), so that SQS redelivers the run; the next attempt goes
-through. Timeouts are injected once per call (each costs the client's timeout).
+partner id and ``POST /entry`` (the posting path). Most strike once and the client's own retry
+absorbs them; three strike until the client gives up, since what follows differs: Silae's
+``recoverable`` (SQS redelivers the run), MyUnisoft's maintenance (the lookup fails before anything
+is sent, then every POST attempt is refused at the gateway: the claim is given back each time) and
+the answer lost after commit (the lookup that would settle it fails too: the POST may have landed,
+the claim is kept for the next delivery). Timeouts cost the client's timeout each.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from benchmarks.world import SeededDossier
 from local.fakes.server import Fault
@@ -63,29 +67,22 @@ def faults_for(kind: FaultKind, item: SeededDossier, *, attempts: int, timeout: 
     if kind.vendor == "silae":
         return [_silae(kind.name, attempts, timeout, {"dossiers": str(item.dossier.payroll_dossier_number)})]
     who = myunisoft_selector(item)
-
-    def lookup(fault: str, times: int, **options: object) -> Fault:
-        return Fault(fault, times=times, path_contains=LOOKUP, method="GET", headers=who, **options)  # type: ignore[arg-type]
-
-    def post(fault: str, times: int, **options: object) -> Fault:
-        return Fault(fault, times=times, path_contains=POST_ENTRY, method="POST", headers=who, **options)  # type: ignore[arg-type]
-
+    lookup, post = _aimed(LOOKUP, who, method="GET"), _aimed(POST_ENTRY, who, method="POST")
     late = timeout * 1.5
     plan: dict[str, list[Fault]] = {
         "latency": [lookup("latency", 1, seconds=0.02), post("latency", 1, seconds=0.02)],
         # a 5xx on the POST is ambiguous: the client looks the entry up before posting again
-        "5xx": [lookup("status", attempts, status=502), post("status", 1, status=502)],
+        "5xx": [lookup("status", 1, status=502), post("status", 1, status=502)],
         "429 + X-Rate-Limit-Reset": [
-            lookup("rate_limit", attempts, seconds=0.02),
+            lookup("rate_limit", 1, seconds=0.02),
             post("rate_limit", 1, seconds=0.02),
         ],
-        "timeout": [lookup("timeout", 1, seconds=late), post("timeout", 1, seconds=late)],
-        "reset": [lookup("reset", attempts), post("reset", 1)],
-        # refused at the gateway every time: nothing can have landed, the claim is given back
+        "timeout": [post("timeout", 1, seconds=late)],  # ambiguous; a GET's is retried as a reset is
+        "reset": [lookup("reset", 1), post("reset", 1)],
         "maintenance": [lookup("maintenance", attempts), post("maintenance", attempts)],
-        "too many concurrent requests": [lookup("concurrency", attempts), post("concurrency", 1)],
-        # applied, answer lost; then the lookup that would settle it fails too (after the one made
-        # before the POST): the POST may have landed, so the claim is kept for the next attempt
+        "too many concurrent requests": [lookup("concurrency", 1), post("concurrency", 1)],
+        # after the lookup made before the POST: the POST applied, its answer lost, the lookups
+        # that would settle it failing
         "answer lost after commit": [
             post("lost_response", 1),
             lookup("status", attempts, status=502, skip=1),
@@ -94,16 +91,23 @@ def faults_for(kind: FaultKind, item: SeededDossier, *, attempts: int, timeout: 
     return plan[kind.name]
 
 
-def _silae(name: str, attempts: int, timeout: float, who: dict[str, str]) -> Fault:
-    def fault(kind: str, times: int, **options: object) -> Fault:
-        return Fault(kind, times=times, path_contains=SILAE_ENTRIES, headers=who, **options)  # type: ignore[arg-type]
+def _aimed(path: str, who: dict[str, str], *, method: str = "") -> Callable[..., Fault]:
+    """Faults on one dossier's calls to ``path``: ``fault(kind, times, seconds=..., ...)``."""
 
+    def fault(kind: str, times: int, **options: Any) -> Fault:
+        return Fault(kind, times=times, path_contains=path, method=method, headers=who, **options)
+
+    return fault
+
+
+def _silae(name: str, attempts: int, timeout: float, who: dict[str, str]) -> Fault:
+    fault = _aimed(SILAE_ENTRIES, who)
     plan = {
         "latency": fault("latency", 1, seconds=0.02),
-        "5xx": fault("status", attempts, status=503),
-        "429": fault("rate_limit", attempts, extra={"retry_after": 0}),
+        "5xx": fault("status", 1, status=503),
+        "429": fault("rate_limit", 1, extra={"retry_after": 0}),
         "timeout": fault("timeout", 1, seconds=timeout * 1.5),
-        "reset": fault("reset", attempts),
+        "reset": fault("reset", 1),
         "recoverable": fault("recoverable", attempts),  # ApiErrors recoverable: true
         "unrecoverable": fault("unrecoverable", 1),  # recoverable: false: a diagnosis, not a retry
     }

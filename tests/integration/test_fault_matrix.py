@@ -8,8 +8,10 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import record_summary
+from tests.faultmatrix.aws import AWS_NIGHTS
 from tests.faultmatrix.crashes import CRASH_POINTS
-from tests.faultmatrix.matrix import AWS_NIGHTS, SES_NIGHT, MatrixReport, matrix_behaviours, run_matrix
+from tests.faultmatrix.matrix import SES_NIGHT, matrix_behaviours, run_matrix
+from tests.faultmatrix.report import MatrixReport
 from tests.faultmatrix.vendor import FAULT_KINDS, MYUNISOFT_KINDS, SILAE_KINDS
 
 
@@ -42,6 +44,12 @@ def test_every_crash_point_and_every_aws_fault_was_met(report: MatrixReport) -> 
 
 def test_no_entry_is_posted_twice(report: MatrixReport) -> None:
     assert report.total.duplicates == 0, report.total.problems
+
+
+def test_paysync_never_asked_myunisoft_to_post_an_entry_twice(report: MatrixReport) -> None:
+    """Under the switch sets where the fake enforces uniqueness, it never had to refuse a POST:
+    whatever MyUnisoft does about duplicates, the guarantee did not lean on it."""
+    assert report.duplicates_refused == 0
 
 
 def test_no_entry_is_lost(report: MatrixReport) -> None:

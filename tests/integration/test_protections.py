@@ -34,17 +34,14 @@ from paysync.storage.ledger import GRANTED, Claim, Ledger
 from paysync.storage.runs import RunRepository
 from paysync.usecases.posting import EntryPoster
 from tests.faultmatrix import scenarios
-from tests.faultmatrix.nights import Night, NightStack
-from tests.harness import local_env
+from tests.faultmatrix.nights import Night, NightStack, night_stack
 
 
 @pytest.fixture(scope="module")
 def stack() -> Iterator[NightStack]:
-    with (
-        pytest.MonkeyPatch.context() as monkeypatch,
-        local_env(monkeypatch, SECRETS_CACHE_SECONDS="300") as env,
-    ):
-        yield NightStack(env, [FirmSpec(1, True), FirmSpec(1, False)], entries=lambda index: index)
+    # two dossiers: one on a cabinet token with one entry, one on its own token with two
+    with night_stack([FirmSpec(1, True), FirmSpec(1, False)], entries=lambda index: index) as shared:
+        yield shared
 
 
 def with_and_without(

@@ -34,3 +34,12 @@ def test_scheduled_faults_come_before_random_ones_and_clear_forgets_both() -> No
     assert second is not None and second.kind == "latency"
     plan.clear()
     assert plan.take("/x") is None and not plan.injected
+
+
+def test_a_fault_can_be_aimed_at_a_method_and_let_the_first_requests_through() -> None:
+    plan = FaultPlan()
+    plan.add(Fault("status", times=1, path_contains="/api/v1/entry", method="POST", skip=1))
+    assert plan.take("/api/v1/entry/id", method="GET") is None  # not its method
+    assert plan.take("/api/v1/entry", method="POST") is None  # the first one goes through
+    assert plan.take("/api/v1/entry", method="POST") is not None
+    assert plan.take("/api/v1/entry", method="POST") is None  # times spent

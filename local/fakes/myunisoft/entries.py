@@ -55,6 +55,7 @@ def check_entry(state: MyUnisoftState, society_id: int, entry: NewEntry) -> dict
     partner_id = entry.entry_origin_partner_id
     unique = state.behaviour.partner_id_unique
     if unique and partner_id is not None and (society_id, partner_id) in state.origin_ids:
+        state.duplicates_refused += 1
         raise RejectedError(DUPLICATE_REFUSAL_CODES[state.behaviour.duplicate_refusal])
     return diary
 

@@ -108,6 +108,7 @@ class MyUnisoftState:
         # (society, entry_origin_partner_id) -> its entries, oldest first (several when not unique)
         self.origin_ids: dict[tuple[int, str], list[int]] = {}
         self.behaviour = Behaviour()
+        self.duplicates_refused = 0  # POSTs refused because their partner id was used (uniqueness on)
         self.ids = {
             "third_party": itertools.count(101),
             "diary": itertools.count(31420),
@@ -126,12 +127,6 @@ class MyUnisoftState:
         with self.lock:
             self.behaviour = (behaviour or self.behaviour).changed(**switches)
             return self.behaviour
-
-    def forget_entries(self) -> None:
-        """Empty every dossier's books of entries (a fresh start between tests sharing one fake)."""
-        with self.lock:
-            self.entry_records.clear()
-            self.origin_ids.clear()
 
     def add_partner_secret(self, secret: str, active: bool = True) -> int:
         """Register an integrator's ``X-Third-Party-Secret``; returns its third-party id."""

@@ -113,6 +113,7 @@ def test_with_uniqueness_on_a_partner_id_is_strictly_unique_per_dossier(
     if refusal == "GBL6":
         assert_error(again, "GBL6")
     assert len(fake.entries(SOCIETY)) == 1
+    assert fake.duplicates_refused == 1
     without = entry_body(ids)
     del without["entry_origin_partner_id"]
     for _ in range(2):

@@ -142,13 +142,8 @@ class MyUnisoftClient(MyUnisoftTransport):
 
     def find_entry_by_origin(self, partner_id: str) -> FoundEntry | None:
         """``GET /entry/id?id_origin=``: the entry carrying this ``entry_origin_partner_id``, or None."""
-        try:
-            response = self._request("GET", "/entry/id", params={"id_origin": partner_id})
-        except MyUnisoftError as error:
-            if error.status == 404 and not isinstance(error, MyUnisoftTransientError):
-                return None  # "absent", whatever the code (the docs define none)
-            raise
-        if not response.content.strip():
+        response = self._request("GET", "/entry/id", params={"id_origin": partner_id}, answers=_ABSENT)
+        if response.status_code in _ABSENT or not response.content.strip():
             return None
         payload = self._json(response)
         if isinstance(payload, list):
@@ -321,6 +316,10 @@ class MyUnisoftClient(MyUnisoftTransport):
             return False
         self._remember_request_id(response.headers.get("request-id"))
         return response.is_success
+
+
+# The lookup's 404, whatever its code, means "absent": the docs define no not-found answer.
+_ABSENT = frozenset({404})
 
 
 @dataclass
