@@ -18,6 +18,12 @@ DEFAULTS = {
     "auto_create_accounts": True,
     "contact_emails": ["Paie@Dupont-Associes.fr"],
 }
+FLEURISTE = {
+    "dossier_id": "fleuriste",
+    "name": "Fleuriste Éléonore",
+    "society_id": 105,
+    "payroll_dossier_number": "000105",
+}
 RESULT_KEYS = {"index", "dossier_id", "result", "message", "details"}
 
 
@@ -102,12 +108,7 @@ def test_an_existing_dossier_is_updated_with_the_given_fields_only(api: Api) -> 
 
 
 def test_each_item_is_saved_or_refused_on_its_own(api: Api) -> None:
-    good = {
-        "dossier_id": "fleuriste",
-        "name": "Fleuriste Éléonore",
-        "society_id": 105,
-        "payroll_dossier_number": "000105",
-    }
+    good = FLEURISTE
     items: list[Any] = [
         good,
         {**good, "dossier_id": "typo", "society_id": "105", "payroll_dossier_number": "000108"},
@@ -202,12 +203,7 @@ def test_a_call_whose_shape_is_wrong_is_refused_whole(api: Api, body: Any, field
 
 
 def test_only_the_firm_s_own_credential_or_an_operator_s(api: Api) -> None:
-    item = {
-        "dossier_id": "fleuriste",
-        "name": "Fleuriste",
-        "society_id": 105,
-        "payroll_dossier_number": "000105",
-    }
+    item = FLEURISTE
     before = snapshot()
     # Another firm's id answers as a missing one would (issue 11), as on every route.
     assert api.call("POST", BULK, key=api.lemoine, json={"items": [item]}).status_code == 404
