@@ -5,8 +5,8 @@
 // {payroll_dossier_number, payroll_name, society_id, society_name, how: siren|name|ambiguous|none,
 // confidence, candidates, configured_dossier_id, conflicts}, the payroll dossiers and societies listed,
 // the closed payroll dossiers, and each side's diagnoses. The bulk creation (BULK_PATH, {defaults,
-// items}, one result per item: created, updated, conflict, invalid) follows that issue too; until an API
-// has a route, its answer (404 « Cette route n'existe pas. ») is shown like any other error.
+// items}) answers {counts, results}, one result per item in order: {index, dossier_id, result: created,
+// updated, unchanged, conflict, invalid or failed, message, details}.
 
 import { ApiError, send, seg } from "../api.js";
 import { fill, h, uid } from "../dom.js";
@@ -81,6 +81,7 @@ const RESULTS = {
   unchanged: ["neutral", "Inchangé"],
   conflict: ["warn", "Conflit"],
   invalid: ["error", "Invalide"],
+  failed: ["error", "Non traité"],
 };
 
 const LEGAL_FORMS = new Set(["sarl", "sas", "sasu", "eurl", "sa", "sci", "snc", "ei", "eirl", "selarl", "selas", "scp"]);
@@ -166,11 +167,13 @@ function reviewLine(proposal, societies) {
 
 /** @param {any} answer the bulk's answer */
 export function readResults(answer) {
-  const items = Array.isArray(answer) ? answer : answer?.results ?? answer?.items ?? [];
-  return items.map((/** @type {any} */ item) => ({
-    dossierId: String(item.dossier_id ?? item.id ?? ""),
-    result: String(item.result ?? item.status ?? item.outcome ?? ""),
-    message: item.message ?? item.reason ?? null,
+  const items = answer?.results ?? [];
+  return items.map((/** @type {any} */ item, /** @type {number} */ position) => ({
+    // An item the API could not read has no dossier id: it is named by its place in the request.
+    dossierId: item.dossier_id ? String(item.dossier_id) : null,
+    position: Number(item.index ?? position) + 1,
+    result: String(item.result ?? ""),
+    message: item.message ?? null,
     details: Array.isArray(item.details) ? item.details : [],
   }));
 }
@@ -178,21 +181,31 @@ export function readResults(answer) {
 /** @param {any} answer */
 function resultTable(answer) {
   const results = readResults(answer);
-  return table(
-    "Résultat, dossier par dossier",
-    ["Dossier", "Résultat", "Précisions"],
-    results.map((/** @type {{dossierId: string, result: string, message: string | null, details: {field: string, message: string}[]}} */ item) => {
-      const [tone, words] = RESULTS[item.result] || ["neutral", item.result];
-      return h(
-        "tr",
-        { "data-result": item.result },
-        h("td", {}, item.result === "created" || item.result === "updated" ? h("a", { href: `#/dossiers/${seg(item.dossierId)}` }, item.dossierId) : item.dossierId),
-        h("td", {}, badge(tone, words)),
-        h("td", {}, item.message || "—", item.details.map((detail) => h("p", { class: "small" }, h("code", {}, detail.field), ` : ${detail.message}`))),
-      );
-    }),
-    "Aucun dossier traité.",
-  );
+  /** @type {Record<string, number>} */
+  const counts = answer?.counts || {};
+  const summary = Object.keys(RESULTS)
+    .filter((result) => counts[result])
+    .map((result) => `${RESULTS[result][1]} : ${counts[result]}`)
+    .join(" · ");
+  return [
+    summary ? h("p", { class: "lead", "data-counts": "" }, summary) : null,
+    table(
+      "Résultat, dossier par dossier",
+      ["Dossier", "Résultat", "Précisions"],
+      results.map((/** @type {{dossierId: string | null, position: number, result: string, message: string | null, details: {field: string, message: string}[]}} */ item) => {
+        const [tone, words] = RESULTS[item.result] || ["neutral", item.result];
+        const saved = item.dossierId && ["created", "updated", "unchanged"].includes(item.result);
+        return h(
+          "tr",
+          { "data-result": item.result },
+          h("td", {}, saved && item.dossierId ? h("a", { href: `#/dossiers/${seg(item.dossierId)}` }, item.dossierId) : item.dossierId || `Élément n° ${item.position}`),
+          h("td", {}, badge(tone, words)),
+          h("td", {}, item.message || "—", item.details.map((detail) => h("p", { class: "small" }, h("code", {}, detail.field), ` : ${detail.message}`))),
+        );
+      }),
+      "Aucun dossier traité.",
+    ),
+  ];
 }
 
 /** @param {import("../main.js").Screen} screen */
@@ -251,7 +264,9 @@ export async function renderDiscovery({ main, signal, firmId }) {
       runAction(accept, results, "Création des dossiers…", async () => {
         const items = lines.map((/** @type {{item: () => object | null}} */ line) => line.item()).filter(Boolean);
         if (!items.length) throw new ApiError(0, "empty", "Cochez au moins un dossier à créer ou mettre à jour.");
-        const defaults = { run_day: Number(runDay.value) || 5, auto_pull: autoPull.checked, auto_create_accounts: autoCreate.checked, contact_emails: emails(contacts.value) };
+        // Contacts left blank are not sent: an existing dossier keeps its own.
+        const typed = emails(contacts.value);
+        const defaults = { run_day: Number(runDay.value) || 5, auto_pull: autoPull.checked, auto_create_accounts: autoCreate.checked, ...(typed.length ? { contact_emails: typed } : {}) };
         return resultTable(await send("POST", base + BULK_PATH, { defaults, items }, signal));
       });
     });

@@ -38,7 +38,8 @@ class Served:
     world: Any
 
 
-def _issue(firm_id: str | None) -> str:
+def issue_key(firm_id: str | None) -> str:
+    """A firm's API key (an operator's with None), in the stack's ConfigTable."""
     from paysync.entrypoints import services
     from paysync.storage.apikeys import ApiKeyRepository
     from paysync.usecases.api_keys import issue
@@ -56,19 +57,25 @@ def _issue(firm_id: str | None) -> str:
 
 
 @contextmanager
-def served_console(port: int = 0) -> Iterator[Served]:
-    """The stack, as long as the block lasts; the process environment is given back as it was (the
-    stack exports the functions' variables, and would otherwise take vendor URLs left by another)."""
+def own_environment() -> Iterator[None]:
+    """For a stack started in the block: the process environment is given back as it was (the stack
+    exports the functions' variables, and would otherwise take vendor URLs left by another)."""
     saved = dict(os.environ)
     for leftover in ("SILAE_AUTH_URL", "SILAE_API_URL", "MYUNISOFT_API_URL"):
         os.environ.pop(leftover, None)
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")  # as local.demo sets it when first imported
     try:
-        with _served(port) as served:
-            yield served
+        yield
     finally:
         os.environ.clear()
         os.environ.update(saved)
+
+
+@contextmanager
+def served_console(port: int = 0) -> Iterator[Served]:
+    """The stack, as long as the block lasts, in its own environment."""
+    with own_environment(), _served(port) as served:
+        yield served
 
 
 @contextmanager
@@ -83,7 +90,7 @@ def _served(port: int) -> Iterator[Served]:
         world = seed(stack.silae, stack.myunisoft, svc.config, svc.secrets, today_in(svc.settings.timezone))
         stack.myunisoft.add_account(GIRARD_SOCIETY, *SUGGESTED)
         run_night(stack.env["SYNC_QUEUE_URL"])
-        keys = {firm: _issue(firm) for firm in (DUPONT, LEMOINE)}
+        keys = {firm: issue_key(firm) for firm in (DUPONT, LEMOINE)}
         api = LocalApi(port=port)
         api.start()
         stop = threading.Event()
@@ -95,7 +102,7 @@ def _served(port: int) -> Iterator[Served]:
             yield Served(
                 url=f"http://{api.host}:{api.port}/",
                 keys=keys,
-                admin_key=_issue(None),
+                admin_key=issue_key(None),
                 stack=stack,
                 world=world,
             )

@@ -8,7 +8,6 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.e2e.console.conftest import route_documented
 from tests.e2e.console.served import DUPONT, LEMOINE, SUGGESTED, Console, Served
 
 pytestmark = pytest.mark.e2e
@@ -170,12 +169,6 @@ def test_new_credentials_are_tested_before_saving_and_refusals_are_shown(console
     assert "not-the-secret" not in page.locator("main").inner_text()
 
 
-DISCOVERY, BULK = "/firms/{firm_id}/discovery", "/firms/{firm_id}/dossiers/bulk"
-
-
-@pytest.mark.skipif(
-    not route_documented(DISCOVERY), reason=f"POST {DISCOVERY} is not in openapi.json yet (issue 14)"
-)
 def test_discovery_shows_each_proposal_as_the_api_makes_it(console: Console) -> None:
     answer = api(console.served, "POST", f"/firms/{DUPONT}/discovery", json={})
     console.signed_in_at(DUPONT, "#/decouverte")
@@ -197,10 +190,22 @@ def test_discovery_shows_each_proposal_as_the_api_makes_it(console: Console) -> 
         assert page.locator(f"[data-closed='{closed['number']}']").is_visible()
 
 
-@pytest.mark.skipif(
-    not (route_documented(DISCOVERY) and route_documented(BULK)),
-    reason=f"POST {DISCOVERY} and POST {BULK} are not both in openapi.json yet (issue 14)",
-)
+def test_a_refused_bulk_call_shows_the_api_s_message_and_creates_nothing(console: Console) -> None:
+    before = api(console.served, "GET", f"/firms/{DUPONT}/dossiers")["dossiers"]
+    console.signed_in_at(DUPONT, "#/decouverte")
+    page = console.page
+    page.get_by_role("button", name="Lancer la découverte").click()
+    page.locator("tr[data-payroll]").first.wait_for(timeout=60_000)
+    page.get_by_label("Jour de récupération (1 à 31)").fill("45")
+    page.get_by_role("button", name="Créer ou mettre à jour les dossiers retenus").click()
+    alert = page.locator("[data-output=bulk] .alert--error")
+    alert.wait_for(timeout=60_000)
+    text = alert.inner_text()
+    assert "La requête contient des valeurs invalides." in text
+    assert "defaults.run_day" in text and "doit être inférieur ou égal à 31" in text
+    assert api(console.served, "GET", f"/firms/{DUPONT}/dossiers")["dossiers"] == before
+
+
 def test_discovery_accepts_proposals_in_one_bulk_call(console: Console) -> None:
     console.signed_in_at(DUPONT, "#/decouverte")
     page = console.page
@@ -212,20 +217,17 @@ def test_discovery_accepts_proposals_in_one_bulk_call(console: Console) -> None:
         if row.get_by_role("checkbox").is_checked()
     ]
     assert accepted  # the sure matches (SIREN, name) not yet configured are ticked
-    page.get_by_role("button", name="Créer ou mettre à jour les dossiers retenus").click()
+    accept = page.get_by_role("button", name="Créer ou mettre à jour les dossiers retenus")
+    accept.click()
     results = page.locator("[data-output=bulk] tr[data-result]")
     results.first.wait_for(timeout=60_000)
     assert results.count() == len(accepted)
     assert {r.get_attribute("data-result") for r in results.all()} == {"created"}
+    assert page.locator("[data-output=bulk] [data-counts]").inner_text() == f"Créé : {len(accepted)}"
     dossiers = api(console.served, "GET", f"/firms/{DUPONT}/dossiers")["dossiers"]
     assert {d["payroll_dossier_number"] for d in dossiers} >= set(accepted)
-
-
-def test_discovery_shows_the_api_s_answer_until_the_route_exists(console: Console) -> None:
-    if route_documented(DISCOVERY):
-        pytest.skip("the discovery exists: the tests above cover it")
-    console.signed_in_at(DUPONT, "#/decouverte")
-    console.page.get_by_role("button", name="Lancer la découverte").click()
-    alert = console.page.locator("[data-output=discovery] .alert--error")
-    alert.wait_for()
-    assert "Cette route n'existe pas." in alert.inner_text()
+    # The same call again writes nothing: every line answers « Inchangé ».
+    accept.click()
+    page.locator("[data-output=bulk] tr[data-result=unchanged]").first.wait_for(timeout=60_000)
+    assert {r.get_attribute("data-result") for r in results.all()} == {"unchanged"}
+    assert api(console.served, "GET", f"/firms/{DUPONT}/dossiers")["dossiers"] == dossiers

@@ -130,6 +130,12 @@ def test_a_firm_credential_gets_the_same_answer_for_another_firm_s_ids_as_for_mi
         ("GET", "/firms/{firm}/dossiers", None),
         ("PUT", "/firms/{firm}", {"name": "X"}),
         ("POST", "/firms/{firm}/test-connection", None),
+        ("POST", "/firms/{firm}/discovery", None),
+        (
+            "POST",
+            "/firms/{firm}/dossiers/bulk",
+            {"items": [{"dossier_id": "x", "society_id": 1, "payroll_dossier_number": "1"}]},
+        ),
         ("GET", "/dossiers/{dossier}", None),
         ("GET", "/dossiers/{dossier}/runs", None),
         ("GET", "/dossiers/{dossier}/status", None),

@@ -97,6 +97,31 @@ def test_secrets_appear_in_no_answer_no_log_and_no_item(
             {"payroll": payroll, "myunisoft_cabinet_token": NEW_SECRETS["cabinet_token"]},
         )
         record("POST", "/firms/cabinet-dupont/discovery", api.dupont)
+        # The bulk save has no secret field: one given in an item or the defaults is refused, unrepeated.
+        bulk_item = {
+            "dossier_id": "fuite-bulk",
+            "name": "Fuite",
+            "society_id": 105,
+            "payroll_dossier_number": "000105",
+        }
+        record(
+            "POST",
+            "/firms/cabinet-dupont/dossiers/bulk",
+            api.dupont,
+            {
+                "items": [
+                    bulk_item,
+                    {**bulk_item, "myunisoft_societe_token": NEW_SECRETS["societe_token"]},
+                    NEW_SECRETS["cabinet_token"],
+                ]
+            },
+        )
+        record(
+            "POST",
+            "/firms/cabinet-dupont/dossiers/bulk",
+            api.dupont,
+            {"items": [bulk_item], "defaults": {"payroll": override}},
+        )
         for dossier, key in (
             ("boulangerie-martin", api.dupont),
             ("transports-bernard", api.dupont),
@@ -149,7 +174,7 @@ def test_secrets_appear_in_no_answer_no_log_and_no_item(
         + "\n".join(r.getMessage() + " " + repr(r.__dict__) for r in caplog.records)
     )
     assert "connection tested" in logs and "firm saved" in logs  # the logs were captured
-    assert "dossiers discovered" in logs
+    assert "dossiers discovered" in logs and "dossiers saved in bulk" in logs
     tables = boto3.resource("dynamodb")
     settings = api.env.services.settings
     items = repr(tables.Table(settings.config_table).scan()["Items"]) + repr(

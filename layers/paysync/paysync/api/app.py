@@ -42,9 +42,9 @@ SECURITY: list[dict[str, list[str]]] = [{"apiKey": []}]
 DOCS_PATHS = frozenset({"/openapi.json", "/swagger"})
 
 # modules of paysync.api.routes
-AREAS = ("settings", "status", "sync", "connection", "admin", "accounts", "discovery")
+AREAS = ("settings", "status", "sync", "connection", "admin", "accounts", "discovery", "bulk")
 FUNCTION_AREAS: dict[str, tuple[str, ...]] = {
-    "settings_api": ("settings", "status", "admin"),
+    "settings_api": ("settings", "status", "admin", "bulk"),
     "on_demand_sync": ("sync",),
     # The account views and the discovery read the firm's credentials, as the connection test
     # does: the settings function never reads a secret back.

@@ -92,7 +92,7 @@ def error_response(
     )
 
 
-def _field(loc: Sequence[Any]) -> str:
+def field_of(loc: Sequence[Any]) -> str:
     """``("body", "payroll", "client_id")`` → ``payroll.client_id``; ``("path", "firm_id")`` → ``firm_id``."""
     parts = [str(p) for p in loc]
     if parts and parts[0] in {"body", "path", "query", "header"}:
@@ -171,7 +171,7 @@ def _validation_response(exc: RequestValidationError) -> Response[Any]:
         return error_response(HTTPStatus.INTERNAL_SERVER_ERROR, "internal_error")
     if any(e.get("type") == "json_invalid" for e in errors):
         return error_response(HTTPStatus.BAD_REQUEST, "invalid_json")
-    details = [ErrorDetail(field=_field(e.get("loc", ())), message=french(e)) for e in errors]
+    details = [ErrorDetail(field=field_of(e.get("loc", ())), message=french(e)) for e in errors]
     return error_response(HTTPStatus.UNPROCESSABLE_ENTITY, "validation_error", details=details)
 
 

@@ -1,6 +1,6 @@
 """Firm and dossier settings: secrets to Secrets Manager, metadata (never a secret) to DynamoDB.
 
-One module on purpose (~430 lines): the firm and dossier saves follow the same checked, ordered and undoable steps, read best side by side.
+One module on purpose (~450 lines): the firm and dossier saves follow the same checked, ordered and undoable steps, read best side by side.
 
 Every function takes the caller (``Principal``): a firm's credential reaches its own firm and its
 dossiers only, and anything else is answered as missing (404), so that it cannot tell which ids
@@ -288,12 +288,33 @@ def save_dossier(
     services: Services, principal: Principal, dossier_id: str, change: DossierChange
 ) -> tuple[Dossier, Firm | None, bool]:
     """Create or update a dossier. Returns it as stored, its firm, and whether it was created."""
+    current = services.config.get_dossier(dossier_id)
+    dossier = write_dossier(services, principal, dossier_id, change, current)
+    return dossier, services.config.get_firm(dossier.firm_id), current is None
+
+
+def changes_nothing(services: Services, current: Dossier, change: DossierChange) -> bool:
+    """Whether saving ``change`` would leave ``current`` as it is, so that a repeated request writes
+    nothing. A secret given is always written."""
+    if change.firm_id not in (None, current.firm_id):
+        return False
+    values = _dossier_values(services, change, local_today(services), services.clock())
+    del values["updated_at"]
+    if {"payroll_override", "has_societe_token"} & values.keys():
+        return False
+    return all(getattr(current, name) == value for name, value in values.items())
+
+
+def write_dossier(
+    services: Services, principal: Principal, dossier_id: str, change: DossierChange, current: Dossier | None
+) -> Dossier:
+    """Create (``current`` None) or update the dossier as ``current`` was just read: the save of
+    ``save_dossier``, for a caller that has read the dossier already. Returns it as stored."""
     today, now = local_today(services), services.clock()
     values = _dossier_values(services, change, today, now)
     secrets = secret_writes(
         services, "dossier", dossier_id, _secret(change.payroll), _token(change.myunisoft_societe_token)
     )
-    current = services.config.get_dossier(dossier_id)
     if current is None:
         new = _new_dossier(services, principal, dossier_id, change, values=values, today=today)
     elif not principal.reaches(current.firm_id):
@@ -322,7 +343,7 @@ def save_dossier(
             "societe_token_saved": change.myunisoft_societe_token is not None,
         },
     )
-    return dossier, services.config.get_firm(dossier.firm_id), current is None
+    return dossier
 
 
 def _taken(dossier_id: str) -> Conflict:
