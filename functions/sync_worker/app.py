@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from paysync.coldstart import resume_after_first_invocation  # first: it pauses the GC
 from paysync.config import get_settings
 from paysync.entrypoints import sync_message
 from paysync.observability import logger, metrics, tracer
@@ -21,6 +22,7 @@ def record_handler(record: SQSRecord) -> None:
     sync_message(record.body, int(record.attributes.approximate_receive_count))
 
 
+@resume_after_first_invocation
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
