@@ -21,7 +21,7 @@ get_settings()
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    # Imported at the first call: the resolver and its OpenAPI models weigh twice boto3.
+    # Imported by the first request, which needs them: the resolver, its routes and their models.
     from paysync.api.app import handle
 
     return handle("test_connection", event, context)

@@ -4,10 +4,8 @@ collector paused until the first invocation ends, and httpx traced only once a c
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
-from tests.contracts import REPO_ROOT
+from tests.fresh_python import run_script
 
 LAMBDA = {
     "AWS_LAMBDA_FUNCTION_NAME": "paysync-test",
@@ -56,16 +54,7 @@ print(json.dumps({
 
 
 def _run(script: str, environment: dict[str, str]) -> dict[str, object]:
-    answer = subprocess.run(  # noqa: S603 - this interpreter, a fixed script
-        [sys.executable, "-c", script],
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=REPO_ROOT,
-        env={"PYTHONPATH": f"{REPO_ROOT / 'layers' / 'paysync'}:{REPO_ROOT}", **environment},
-        timeout=60,
-    )
-    outcome: dict[str, object] = json.loads(answer.stdout.strip().splitlines()[-1])
+    outcome: dict[str, object] = json.loads(run_script(script, environment).strip().splitlines()[-1])
     return outcome
 
 
