@@ -186,7 +186,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(table(results))
     imports = [(r.name, r.details["top_imports"]) for r in results if r.details.get("top_imports")]
     if imports:
-        print("\ntop five imports by time, import + first invocation (-X importtime):")
+        print("\ntop five packages by import time, import + first invocation (-X importtime, own time):")
         for name, top in imports:
             print(f"  {name.removeprefix('3. cold start ').removesuffix(' / boto3')}: {'; '.join(top)}")
     print(f"results: {args.output}")

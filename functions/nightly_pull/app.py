@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools.utilities.typing import LambdaContext
-
+from paysync.coldstart import resume_after_first_invocation  # first: it pauses the GC
 from paysync.config import get_settings
 from paysync.entrypoints import nightly
 from paysync.observability import logger, metrics, tracer
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
 
 # A missing or wrong variable fails the cold start, naming it, not the first invocation.
 get_settings()
 
 
+@resume_after_first_invocation
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler
 @metrics.log_metrics

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import importlib
 import json
-import subprocess
-import sys
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,6 +13,7 @@ import pytest
 from paysync.api.app import AREAS, FUNCTION_AREAS, build, docs_resolver, openapi_document
 from paysync.domain.models import Firm
 from tests.contracts import REPO_ROOT
+from tests.fresh_python import run_script
 
 
 def test_a_route_is_found_from_its_tag_and_operation_id() -> None:
@@ -46,22 +45,14 @@ def test_a_function_s_resolver_imports_its_own_areas_only() -> None:
     script = (
         "import sys; from paysync.api.app import resolver; resolver('settings_api'); "
         "print(sorted(m.rsplit('.', 1)[1] for m in sys.modules if m.startswith('paysync.api.routes.'))); "
-        "print('paysync.usecases.connection_check' in sys.modules)"
+        "print('paysync.usecases.connection_check' in sys.modules); "
+        "print('aws_lambda_powertools.event_handler.openapi.models' in sys.modules)"
     )
-    answer = subprocess.run(  # noqa: S603 - this interpreter, a fixed script
-        [sys.executable, "-c", script],
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=REPO_ROOT,
-        env={
-            "PYTHONPATH": f"{REPO_ROOT / 'layers' / 'paysync'}:{REPO_ROOT}",
-            "AWS_DEFAULT_REGION": "eu-west-3",
-        },
-    )
-    imported, connection_check = answer.stdout.split("\n")[:2]
+    answer = run_script(script, {"AWS_DEFAULT_REGION": "eu-west-3"})
+    imported, connection_check, openapi_models = answer.split("\n")[:3]
     assert imported == repr(sorted(areas))
     assert connection_check == "False"
+    assert openapi_models == "False"  # the documentation's models: loaded for /openapi.json only
 
 
 class _Config:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from functools import cache
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypedDict
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict
@@ -91,6 +91,43 @@ def sync_message(body: str, receive_count: int) -> None:
 
     message = SyncMessage.model_validate_json(body)
     sync_run(services(), message.run_id, receive_count=receive_count)
+
+
+class ItemFailure(TypedDict):
+    itemIdentifier: str
+
+
+class BatchResponse(TypedDict):
+    batchItemFailures: list[ItemFailure]
+
+
+class BatchFailedError(Exception):
+    """Every record of a batch failed: the invocation fails, and SQS gives the whole batch back."""
+
+
+def sync_batch(event: dict[str, Any]) -> BatchResponse:
+    """An SQS batch of runs: every record is tried, and only the failed ones go back to the queue.
+
+    Runs are independent: the FIFO group only serialises one MyUnisoft token's calls. With FIFO's
+    usual "stop at the first failure", the runs after a poison message (or a failing dossier) in its
+    group would be received again and again without being tried, and parked in the DLQ with it.
+    This is what Powertools' ``BatchProcessor`` does for SQS, written out: importing its batch
+    utilities builds Powertools' pydantic models of every event source (SQS, Kinesis, DynamoDB
+    streams, Kafka), a third of ``import boto3`` at each cold start.
+    """
+    records = event.get("Records")
+    if not isinstance(records, list):
+        raise ValueError("not an SQS event: no list of Records")
+    failed: list[tuple[str, str]] = []  # message id, error (not the error: its traceback holds frames)
+    for record in records:
+        try:
+            sync_message(record["body"], int(record["attributes"]["ApproximateReceiveCount"]))
+        except Exception as error:
+            failed.append((str(record.get("messageId", "")), f"{type(error).__name__}: {error}"))
+    if records and len(failed) == len(records):
+        errors = "; ".join(error for _, error in failed)
+        raise BatchFailedError(f"All {len(records)} records failed processing: {errors}")
+    return {"batchItemFailures": [{"itemIdentifier": message_id} for message_id, _ in failed]}
 
 
 def reset_container_state() -> None:

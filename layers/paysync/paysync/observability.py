@@ -6,6 +6,8 @@ imports what it patches: about half of ``import boto3``, which a handler's impor
 otherwise need. Handlers still decorate with
 ``@tracer.capture_lambda_handler`` at import; the real tracer is built at the first invocation,
 before the handler body runs, so every call of every invocation is patched and traced as before.
+httpx is patched by :func:`trace_httpx`, which whoever builds an httpx client calls first: patching
+imports httpx, which the functions that never call a vendor do not otherwise load.
 """
 
 from __future__ import annotations
@@ -110,7 +112,19 @@ class LazyTracer:
 
 
 logger = Logger(service="paysync")
-# Only what paysync calls through: AWS (botocore) and the vendors (httpx). Auto-patching everything
-# also imports and patches sqlite3 and http.client (whose spans would double botocore's).
-tracer = LazyTracer(service="paysync", patch_modules=("botocore", "httpx"))
+# Only what paysync calls through: AWS (botocore) here, the vendors (httpx) in trace_httpx.
+# Auto-patching everything also imports and patches sqlite3 and http.client (whose spans would
+# double botocore's).
+tracer = LazyTracer(service="paysync", patch_modules=("botocore",))
 metrics = Metrics(service="paysync")
+
+
+def trace_httpx() -> None:
+    """Trace the vendors' HTTP calls: to call before building an httpx client (patching replaces
+    ``httpx.Client``). Once per container; nothing when tracing is off (outside Lambda)."""
+    if not _httpx_traced:
+        tracer.patch(["httpx"])
+        _httpx_traced.append(True)
+
+
+_httpx_traced: list[bool] = []

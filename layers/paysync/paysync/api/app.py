@@ -17,7 +17,6 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import CORSConfig, Router
-from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer, Server
 from aws_lambda_powertools.shared.json_encoder import Encoder
 
 from paysync import __version__
@@ -33,11 +32,6 @@ DESCRIPTION = (
     "a creation of an existing id is a 409, an update changes only the fields it carries. Errors answer "
     '`{"code", "message", "details": [{"field", "message"}]}` with a French message.'
 )
-SECURITY_SCHEMES: dict[str, Any] = {
-    "apiKey": HTTPBearer(
-        description="An API credential `psk_…`, issued by an operator (`POST /admin/api-keys`)."
-    )
-}
 SECURITY: list[dict[str, list[str]]] = [{"apiKey": []}]
 DOCS_PATHS = frozenset({"/openapi.json", "/swagger"})
 
@@ -73,6 +67,18 @@ def console_cors() -> CORSConfig | None:
     return CORSConfig(allow_origin=origin, expose_headers=["Location"], max_age=600)
 
 
+def security_schemes() -> dict[str, Any]:
+    # Imported for the documentation only: Powertools' OpenAPI models (some fifty pydantic classes)
+    # cost a third of ``import boto3``, and validating requests does not need them.
+    from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
+
+    return {
+        "apiKey": HTTPBearer(
+            description="An API credential `psk_…`, issued by an operator (`POST /admin/api-keys`)."
+        )
+    }
+
+
 def build(*areas: str) -> APIGatewayRestResolver:
     app = APIGatewayRestResolver(
         enable_validation=True,
@@ -99,7 +105,7 @@ def docs_resolver() -> APIGatewayRestResolver:
         title=TITLE,
         version=__version__,
         description=DESCRIPTION,
-        security_schemes=SECURITY_SCHEMES,
+        security_schemes=security_schemes(),
         security=SECURITY,
     )
 
@@ -117,12 +123,14 @@ def docs_resolver() -> APIGatewayRestResolver:
 @cache
 def openapi_document(base: str = "/") -> str:
     """The OpenAPI document of the whole API, its server being ``base`` (the stage)."""
+    from aws_lambda_powertools.event_handler.openapi.models import Server  # see security_schemes
+
     return docs_resolver().get_openapi_json_schema(
         title=TITLE,
         version=__version__,
         description=DESCRIPTION,
         servers=[Server(url=base)],
-        security_schemes=SECURITY_SCHEMES,
+        security_schemes=security_schemes(),
         security=SECURITY,
     )
 

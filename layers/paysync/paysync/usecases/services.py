@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from paysync.config import Settings
 from paysync.domain.models import utcnow
+from paysync.observability import trace_httpx
 from paysync.storage.account_links import AccountLinks
 from paysync.storage.config_table import ConfigRepository
 from paysync.storage.ledger import Ledger
@@ -96,6 +97,7 @@ class SharedPool:
         if self._client is None:
             with self._lock:
                 if self._client is None:
+                    trace_httpx()
                     import httpx
 
                     refuse = CookieJar(policy=DefaultCookiePolicy(allowed_domains=[]))

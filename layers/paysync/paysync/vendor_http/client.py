@@ -12,6 +12,7 @@ from typing import Any, Protocol, Self, TypedDict
 
 import httpx
 
+from paysync.observability import trace_httpx
 from paysync.vendor_http.retry import RetryPolicy, RetrySettings
 
 REDACTED = "***"
@@ -56,6 +57,8 @@ class VendorClient:
     ) -> None:
         self._timeout = httpx.Timeout(settings.timeout_seconds)
         self._owns_http = http is None
+        if http is None:
+            trace_httpx()
         self._http = http if http is not None else httpx.Client(timeout=self._timeout)
         self._retry = RetryPolicy.from_settings(settings)
         self._secrets = tuple(secrets)
