@@ -9,6 +9,7 @@ POST → ledger). ``sync_run`` is the worker's side: one queued run, start to fi
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -153,9 +154,13 @@ class DossierSync:
         number = self.dossier.payroll_dossier_number
         if not number:
             raise _fail("SILAE4")
-        with self._silae_errors(side, number):
+        with self._silae_errors(side, number), ThreadPoolExecutor(max_workers=1) as pool:
+            # Both calls at once, the files' latency hidden behind the entries': a token's runs
+            # follow one another, so a run's latency is the night's. Without entries the files'
+            # answer (an error too) is ignored: one more call, for a payroll not closed yet.
+            files_call = pool.submit(side.client.fetch_files, number, period)
             groups = side.client.fetch_entries(number, period)
-            files = side.client.fetch_files(number, period) if groups else []
+            files = files_call.result() if groups else []
         return groups, files
 
     # -- MyUnisoft -------------------------------------------------------------------------------
