@@ -144,33 +144,26 @@ def test_without_the_lookup_after_a_lost_answer_a_post_is_repeated(
     assert duplicates(unprotected) == len(unprotected.items)  # one lost answer per dossier
 
 
-def test_without_the_witness_of_attempted_periods_a_lost_ledger_lets_a_period_be_posted_twice(
-    stack: NightStack, monkeypatch: pytest.MonkeyPatch
+def _every_period_new(patches: pytest.MonkeyPatch) -> None:
+    """The witness removed: every period looks never attempted, so nothing is checked."""
+    patches.setattr(PeriodAttempts, "begin", lambda self, *args: PriorAttempts(history=True))
+
+
+def _every_listing_trusted(patches: pytest.MonkeyPatch) -> None:
+    """No lookup for what the listing does not show, however recent the period's last attempt."""
+    patches.setattr(existence, "LISTING_LAG", timedelta(0))
+
+
+@pytest.mark.parametrize("remove", [_every_period_new, _every_listing_trusted], ids=["witness", "lookups"])
+def test_without_the_witness_or_the_lookups_after_a_recent_attempt_a_lost_ledger_posts_twice(
+    stack: NightStack, monkeypatch: pytest.MonkeyPatch, remove: Any
 ) -> None:
-    def remove(patches: pytest.MonkeyPatch) -> None:
-        def every_period_new(self: PeriodAttempts, *args: Any) -> PriorAttempts:
-            return PriorAttempts(history=True)
-
-        patches.setattr(PeriodAttempts, "begin", every_period_new)
-
+    """The ledger lost after each run posted, and MyUnisoft's listing an hour behind its books."""
     protected, unprotected = with_and_without(
         stack, monkeypatch, scenarios.ledger_wiped_while_the_listing_lags, remove
     )
     assert_sound(protected)
     assert duplicates(unprotected) == unprotected.tally().expected  # every entry twice
-
-
-def test_without_lookups_after_a_recent_attempt_a_late_listing_lets_a_lost_ledger_post_twice(
-    stack: NightStack, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    def remove(patches: pytest.MonkeyPatch) -> None:
-        patches.setattr(existence, "LISTING_LAG", timedelta(0))  # every listing trusted at once
-
-    protected, unprotected = with_and_without(
-        stack, monkeypatch, scenarios.ledger_wiped_while_the_listing_lags, remove
-    )
-    assert_sound(protected)
-    assert duplicates(unprotected) == unprotected.tally().expected
 
 
 def test_without_giving_the_claim_back_a_refused_lookup_wedges_the_next_runs(
