@@ -32,12 +32,14 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Protocol
 
+from paysync.domain.models import Dossier
 from paysync.domain.periods import Period
 from paysync.myunisoft.client import MyUnisoftClient
 from paysync.myunisoft.errors import MyUnisoftListingUnavailableError
 from paysync.myunisoft.models import FoundEntry, ListedEntry
 from paysync.observability import logger
 from paysync.storage.period_attempts import PeriodAttempts, PriorAttempts
+from paysync.usecases.services import Services
 
 # How long after an attempt its entries may still be missing from the listing. An assumption
 # (MyUnisoft says nothing): a day, against the seconds a replica lags.
@@ -125,3 +127,22 @@ class PeriodExistence:
             return None
         self.listing_request_id = self.client.last_request_id
         return listing.by_partner_id()
+
+
+def period_existence(
+    services: Services, dossier: Dossier, period: Period, client: MyUnisoftClient, journal_id: int
+) -> PeriodExistence | None:
+    """A sync run's existence checks; None (one lookup per entry) without a witness of the periods
+    attempted or the dossier's identity in MyUnisoft."""
+    number = dossier.payroll_dossier_number
+    if services.attempts is None or dossier.society_id is None or not number:
+        return None
+    return PeriodExistence(
+        client,
+        services.attempts,
+        society_id=dossier.society_id,
+        payroll_number=number,
+        period=period,
+        journal_id=journal_id,
+        clock=services.clock,
+    )

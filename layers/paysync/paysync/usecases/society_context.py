@@ -154,18 +154,18 @@ class SocietyContext:
         return chart
 
     # -- doubt ----------------------------------------------------------------------------------
-    def doubt(self, code: str) -> SocietyFactsDoubtError | None:
+    def raise_if_contradicted(self, code: str) -> None:
         """MyUnisoft refused a POST with ``code``: when that contradicts a kept fact the run used,
-        forget it and return the error that has the run retried on fresh facts."""
+        forget it and raise the error that has the run retried on fresh facts."""
         fact = contradicted_fact(code)
         if fact is None or fact not in self.kept:
-            return None
+            return
         self._forget(fact)
         logger.warning(
             "MyUnisoft contradicted a kept society fact: forgotten, the run is retried",
             extra={"society_id": self.society_id, "fact": fact, "code": code},
         )
-        return SocietyFactsDoubtError(f"MyUnisoft answered {code}: the kept {fact} is in doubt")
+        raise SocietyFactsDoubtError(f"MyUnisoft answered {code}: the kept {fact} is in doubt")
 
     def _forget(self, *facts: FactName) -> None:
         if self.store is not None:

@@ -37,7 +37,7 @@ from paysync.silae.errors import SilaeApiError, SilaeError, SilaeTransientError
 from paysync.storage.secrets import Level, SecretUnavailableError
 from paysync.usecases.accounts import ResolvedAccounts, resolve_accounts
 from paysync.usecases.diagnose import diagnose_myunisoft, diagnose_silae
-from paysync.usecases.existence import PeriodExistence
+from paysync.usecases.existence import period_existence
 from paysync.usecases.posting import EntryBeingPostedError, EntryPoster
 from paysync.usecases.services import Services
 from paysync.usecases.society_context import SocietyContext
@@ -293,7 +293,7 @@ def execute_run(
         poster = None
         if client is not None and not dry_run:
             lease = timedelta(seconds=services.settings.claim_lease_seconds)
-            existence = _existence(services, dossier, period, prepared)
+            existence = period_existence(services, dossier, period, client, prepared.diary_id)
             poster = EntryPoster(
                 services.ledger, client, run, clock=services.clock, lease=lease, existence=existence
             )
@@ -313,7 +313,8 @@ def execute_run(
             try:
                 entries.append(_post(poster, draft))
             except (DataError, ConfigurationError) as error:
-                _raise_if_facts_doubted(prepared, error)
+                if prepared.society is not None:  # a kept fact contradicted: retried, not concluded
+                    prepared.society.raise_if_contradicted(error.diagnosis.code)
                 if isinstance(error, DataError):
                     entries.append(_blocked(draft, [error.diagnosis]))
                     continue
@@ -327,32 +328,6 @@ def execute_run(
             else _outcome(entries)
         )
         return _finish(run, status, services.clock())
-
-
-def _existence(
-    services: Services, dossier: Dossier, period: Period, prepared: Prepared
-) -> PeriodExistence | None:
-    """The period's existence checks (one listing, none for a period never attempted); None: one
-    lookup per entry (no witness of the periods attempted)."""
-    client, number = prepared.myunisoft, dossier.payroll_dossier_number
-    if services.attempts is None or client is None or dossier.society_id is None or not number:
-        return None
-    return PeriodExistence(
-        client,
-        services.attempts,
-        society_id=dossier.society_id,
-        payroll_number=number,
-        period=period,
-        journal_id=prepared.diary_id,
-        clock=services.clock,
-    )
-
-
-def _raise_if_facts_doubted(prepared: Prepared, error: DataError | ConfigurationError) -> None:
-    """A refused POST that contradicts a kept society fact: retried on fresh facts, not concluded."""
-    doubt = prepared.society.doubt(error.diagnosis.code) if prepared.society is not None else None
-    if doubt is not None:
-        raise doubt from None
 
 
 def _finish(run: Run, status: RunStatus, now: datetime, diagnoses: list[Diagnosis] | None = None) -> Run:
