@@ -7,9 +7,10 @@ the largest of:
 
 - **rate**: MyUnisoft takes at most ``limit`` calls of a token in any ``window``; the ``k``-th call
   (from 0) cannot go before ``floor(k / limit)`` windows after the first, which itself waits for
-  the first dossier's Silae calls: ``2 x silae + floor((M - 1) / limit) x window + myunisoft``;
-- **group**: a group's runs never overlap and a run's calls follow one another: the sum of the
-  latencies, ``S x silae + M x myunisoft``;
+  the first dossier's Silae answers: ``silae + floor((M - 1) / limit) x window + myunisoft``;
+- **group**: a group's runs never overlap and a run's MyUnisoft calls wait for its Silae answers:
+  the sum of the latencies, a run's two Silae calls counted once (they can go at once; the sync
+  sends them so): ``S / 2 x silae + M x myunisoft``;
 - **work**: every group's latencies, divided by the workers.
 
 **The floor** counts only the calls no design can avoid: per dossier Silae's entries and files
@@ -71,11 +72,12 @@ def rate_bound(load: TokenLoad, costs: Costs) -> float:
     if load.myunisoft_calls == 0:
         return 0.0
     windows = (load.myunisoft_calls - 1) // costs.limit
-    return SILAE_UNAVOIDABLE * costs.silae + windows * costs.window + costs.myunisoft
+    return costs.silae + windows * costs.window + costs.myunisoft
 
 
 def chain(load: TokenLoad, costs: Costs) -> float:
-    return load.silae_calls * costs.silae + load.myunisoft_calls * costs.myunisoft
+    """A token's latencies end to end: each run's Silae pair (sent at once) and MyUnisoft calls."""
+    return load.silae_calls / SILAE_UNAVOIDABLE * costs.silae + load.myunisoft_calls * costs.myunisoft
 
 
 def lower_bound(loads: Mapping[str, TokenLoad], costs: Costs, workers: int) -> Bound:
@@ -122,5 +124,5 @@ def floor_slope(entries_per_dossier: float, costs: Costs) -> float:
     """Seconds each more dossier adds to a large token at the floor: its POSTs at the token's rate,
     or its unavoidable latencies when those weigh more."""
     at_rate = entries_per_dossier * costs.window / costs.limit
-    latencies = SILAE_UNAVOIDABLE * costs.silae + entries_per_dossier * costs.myunisoft
+    latencies = costs.silae + entries_per_dossier * costs.myunisoft
     return max(at_rate, latencies)

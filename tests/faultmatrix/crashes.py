@@ -25,6 +25,10 @@ CRASH_POINTS = (
     "before_run_update",
 )
 
+# The matrix's extra point: the worker dies before saving the run's outcome and the ledger's
+# records of the run's entries are lost with it (a restored backup, a table recreated).
+LEDGER_WIPED = "ledger_wiped"
+
 Decide = Callable[[str, int, str], bool]
 
 
@@ -47,15 +51,18 @@ class CrashPoints:
         self._lock = threading.Lock()
         self._local = threading.local()
 
-    def maybe(self, point: str) -> None:
+    def maybe(self, point: str, before_dying: Callable[[], None] | None = None) -> None:
         run_id, receive_count = getattr(self._local, "run", (None, 0))
         if not self.enabled or run_id is None or not self.decide(run_id, receive_count, point):
             return
         with self._lock:
             self.kills[point] += 1
+        if before_dying is not None:
+            before_dying()
         raise Killed(f"worker killed {point} of run {run_id} (delivery {receive_count})")
 
-    def install(self, monkeypatch: pytest.MonkeyPatch) -> CrashPoints:
+    def install(self, monkeypatch: pytest.MonkeyPatch, *, ledger_wiped: bool = False) -> CrashPoints:
+        """Wrap the real code; ``ledger_wiped``: also the point ``LEDGER_WIPED``."""
         from paysync.myunisoft.client import MyUnisoftClient
         from paysync.storage.ledger import Ledger
         from paysync.storage.runs import RunRepository
@@ -90,6 +97,15 @@ class CrashPoints:
         after(MyUnisoftClient, "create_entry", "after_post")
         before(Ledger, "mark_posted", "before_ledger_write")
         before(RunRepository, "save", "before_run_update", outcome_saved)
+        if ledger_wiped:
+            original_save: Callable[..., Any] = RunRepository.save
+
+            def save_unless_wiped(repository: Any, run: Any) -> Any:
+                if outcome_saved(repository, run):
+                    self.maybe(LEDGER_WIPED, lambda: _wipe_ledger(run))
+                return original_save(repository, run)
+
+            monkeypatch.setattr(RunRepository, "save", save_unless_wiped)
 
         original_sync_run = sync_dossier.sync_run
 
@@ -106,6 +122,17 @@ class CrashPoints:
 
         monkeypatch.setattr(sync_dossier, "sync_run", tracked)
         return self
+
+
+def _wipe_ledger(run: Any) -> None:
+    """The ledger's records of the run's entries, gone."""
+    import boto3
+
+    from paysync.config import get_settings
+
+    table = boto3.resource("dynamodb").Table(get_settings().ledger_table)
+    for entry in run.entries:
+        table.delete_item(Key={"partner_id": entry.partner_id})
 
 
 class PlannedCrashes:

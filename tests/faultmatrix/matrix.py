@@ -1,9 +1,13 @@
-"""The whole fault matrix, counted: every vendor fault kind × every crash point × each switch set
-of the fake MyUnisoft (``matrix_behaviours``), plus the AWS-side faults, through the real handlers.
+"""The whole fault matrix, counted: every vendor fault kind × every crash point (the ledger wiped
+among them) × each switch set of the fake MyUnisoft (``matrix_behaviours``), each dossier on one of
+the existence check's paths (``tests.faultmatrix.existence``), plus the AWS-side faults, through
+the real handlers.
 
 For each switch set one night holds every pair (fault kind, crash point), one dossier each: the
 fault is aimed at that dossier's calls (``tests.faultmatrix.vendor``), and its run dies once at
-that point. Then the faults stop, the operator replays the dead-letter queue, and the next night
+that point. The existence paths rotate over the pairs from one switch set to the next, so every
+pair meets every path (a period never attempted; attempted, with the listing up to date, refused,
+failing, late). Then the faults stop, the operator replays the dead-letter queue, and the next night
 runs: what is still wrong then is wrong for good. Each AWS fault (``tests.faultmatrix.aws``) has a
 night of four dossiers under the fake's defaults; SES, which meets no vendor, a morning of
 reminders after a night whose runs failed. All on one local stack, in one process.
@@ -35,13 +39,15 @@ from paysync.domain.models import Run, RunStatus
 from paysync.errors import TransientError
 from paysync.ops.replay import replay
 from tests.faultmatrix.aws import AWS_NIGHTS, AwsFault, AwsFaults, AwsNight
-from tests.faultmatrix.crashes import CRASH_POINTS, CrashPoints, Killed, PlannedCrashes
+from tests.faultmatrix.crashes import CRASH_POINTS, LEDGER_WIPED, CrashPoints, Killed, PlannedCrashes
+from tests.faultmatrix.existence import EXISTENCE_PATHS, set_path
 from tests.faultmatrix.nights import Night, NightStack, Tally
 from tests.faultmatrix.report import MatrixReport
 from tests.faultmatrix.vendor import FAULT_KINDS, FaultKind, faults_for
 from tests.harness import reset_library_caches
 
-VENDOR_DOSSIERS = len(FAULT_KINDS) * len(CRASH_POINTS)
+MATRIX_POINTS = (*CRASH_POINTS, LEDGER_WIPED)
+VENDOR_DOSSIERS = len(FAULT_KINDS) * len(MATRIX_POINTS)
 # The world: the vendor night's dossiers (half on one cabinet token, half with a token each), the
 # AWS nights' few, and three firms of one dossier each for the reminders.
 MATRIX_FIRMS = (
@@ -102,7 +108,7 @@ class FaultMatrix:
         *,
         behaviours: Sequence[Behaviour] | None = None,
         kinds: Sequence[FaultKind] = FAULT_KINDS,
-        points: Sequence[str] = CRASH_POINTS,
+        points: Sequence[str] = MATRIX_POINTS,
         aws_nights: Sequence[AwsNight] = AWS_NIGHTS,
         reminders: bool = True,
     ) -> None:
@@ -127,8 +133,8 @@ class FaultMatrix:
 
     def run(self) -> MatrixReport:
         try:
-            for behaviour in self.behaviours:
-                self.vendor_night(behaviour)
+            for number, behaviour in enumerate(self.behaviours):
+                self.vendor_night(behaviour, number)
             for aws_night in self.aws_nights:
                 self.aws_night(aws_night)
             if self.reminders:
@@ -141,11 +147,14 @@ class FaultMatrix:
         return self.report
 
     # -- the vendor faults × crash points ----------------------------------------------------------
-    def vendor_night(self, behaviour: Behaviour) -> None:
+    def vendor_night(self, behaviour: Behaviour, number: int = 0) -> None:
         pairs = [(kind, point) for point in self.points for kind in self.kinds]
         items = self.vendor_items[: len(pairs)]
         night = self.stack.night(items, behaviour=behaviour)
         settings = self.env.services.settings
+        paths = [EXISTENCE_PATHS[(n + number) % len(EXISTENCE_PATHS)] for n in range(len(pairs))]
+        for item, path in zip(items, paths, strict=True):
+            set_path(self.env, item, str(night.period), path, attempts=settings.myunisoft.max_attempts)
         for item, (kind, point) in zip(items, pairs, strict=True):
             attempts = (
                 settings.silae.max_attempts if kind.vendor == "silae" else settings.myunisoft.max_attempts
@@ -166,6 +175,12 @@ class FaultMatrix:
             tally = self.tally(night, mine, outcome)
             tally.combinations = len(mine)
             self.report.row(family).add(tally)
+        for path in EXISTENCE_PATHS:
+            mine = [item for item, p in zip(items, paths, strict=True) if p == path]
+            if mine:
+                tally = self.tally(night, mine, outcome)
+                tally.combinations = len(mine)
+                self.report.existence.setdefault(path.name, Tally()).add(tally)
 
     # -- AWS -------------------------------------------------------------------------------------------
     def aws_night(self, aws_night: AwsNight) -> None:
@@ -290,7 +305,7 @@ def run_matrix(
     *,
     behaviours: Sequence[Behaviour] | None = None,
     kinds: Sequence[FaultKind] = FAULT_KINDS,
-    points: Sequence[str] = CRASH_POINTS,
+    points: Sequence[str] = MATRIX_POINTS,
     aws_nights: Sequence[AwsNight] = AWS_NIGHTS,
     reminders: bool = True,
 ) -> MatrixReport:
@@ -323,7 +338,7 @@ def run_matrix(
                 planned = PlannedCrashes()
                 matrix = FaultMatrix(
                     NightStack(env, MATRIX_FIRMS),
-                    CrashPoints(planned).install(monkeypatch),
+                    CrashPoints(planned).install(monkeypatch, ledger_wiped=True),
                     planned,
                     behaviours=behaviours,
                     kinds=kinds,

@@ -25,6 +25,7 @@ import pytest
 from benchmarks.world import FirmSpec, SeededDossier, World, seed_night
 from local.executor import DrainReport
 from local.fakes.myunisoft import Behaviour
+from local.fakes.myunisoft.mad import MadListing
 from local.pdf import simple_pdf
 from paysync.domain.entries import partner_entry_ids
 from paysync.domain.models import Run
@@ -86,6 +87,7 @@ class NightStack:
         env.silae.faults.clear()
         env.myunisoft.faults.clear()
         env.myunisoft.configure(behaviour or Behaviour())
+        env.myunisoft.mad_entries = MadListing()  # the listing up to date, in the bare shape
         wanted = {item.dossier.dossier_id for item in chosen}
         config = env.services.config
         for item in self.world.dossiers:

@@ -16,6 +16,8 @@ class MatrixReport:
     # POSTs the fake MyUnisoft refused as duplicates (its uniqueness on): 0 means paysync never
     # even asked to post an entry twice, so nothing held because of MyUnisoft.
     duplicates_refused: int = 0
+    # The vendor nights again, by the existence check's path each dossier was on (not in the total).
+    existence: dict[str, Tally] = field(default_factory=dict)
 
     def row(self, name: str) -> Tally:
         return self.rows.setdefault(name, Tally())
@@ -67,4 +69,18 @@ class MatrixReport:
         out.append(
             f"POSTs MyUnisoft refused as duplicates (where it enforces uniqueness): {self.duplicates_refused}"
         )
+        if self.existence:
+            out.append(
+                "the vendor faults by existence path (combinations, expected, in MyUnisoft, duplicates, lost):"
+            )
+            width = max(len(name) for name in self.existence)
+            for name, tally in self.existence.items():
+                figures = (
+                    tally.combinations,
+                    tally.expected,
+                    tally.in_myunisoft,
+                    tally.duplicates,
+                    tally.lost,
+                )
+                out.append(f"  {name.ljust(width)}  " + "  ".join(f"{v:>5}" for v in figures))
         return "\n".join(out)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import suppress
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -17,12 +18,24 @@ from paysync.errors import TransientError
 from paysync.usecases.posting import EntryPoster
 from paysync.usecases.sync_dossier import sync_run
 from tests.faultmatrix.aws import FifoDeduplication
-from tests.faultmatrix.crashes import CrashPoints
+from tests.faultmatrix.crashes import LEDGER_WIPED, CrashPoints
 from tests.faultmatrix.nights import Night
 from tests.faultmatrix.vendor import LOOKUP, POST_ENTRY, myunisoft_selector
 from tests.harness import create_run
 
 Scenario = Callable[[Night, pytest.MonkeyPatch], None]
+
+
+def attempted_earlier(night: Night, *, ago: timedelta = timedelta(hours=1)) -> None:
+    """The witness records an attempt of the night's period ``ago`` (that posted nothing): the
+    night's runs check existence (one listing, then lookups for what it does not show, the
+    attempt being recent) instead of skipping the check on a period never attempted."""
+    now = datetime.now(UTC)
+    for item in night.items:
+        dossier = item.dossier
+        night.services.attempts.begin(
+            int(dossier.society_id or 0), str(dossier.payroll_dossier_number), str(night.period), now - ago
+        )
 
 
 def extra_run(night: Night, name: str, dossier_id: str) -> Run:
@@ -62,9 +75,10 @@ def second_run_between_lookup_and_post(night: Night, monkeypatch: pytest.MonkeyP
 
 
 def synced_again_while_the_lookup_lags(night: Night, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The period is synced again (an on-demand sync after the night) while MyUnisoft's lookup does
-    not see fresh entries yet (a search index behind its writes)."""
+    """The period is synced again (an on-demand sync after the night) while MyUnisoft's lookup and
+    its listing do not see fresh entries yet (a search index, an export, behind its writes)."""
     night.env.myunisoft.configure(lookup_lag_seconds=3600)
+    night.env.myunisoft.mad_entries.stale_seconds = 3600
     night.plan()
     night.drain()
     queue_and_drain(night, [extra_run(night, "again", item.dossier.dossier_id) for item in night.items])
@@ -79,9 +93,23 @@ def killed_before_the_ledger_write(night: Night, monkeypatch: pytest.MonkeyPatch
     night.drain()
 
 
+def ledger_wiped_while_the_listing_lags(night: Night, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each run's first delivery posts everything, then dies before saving its outcome, and the
+    ledger's records are lost with it (a restored backup); MyUnisoft's listing is an hour behind,
+    so it does not show what was posted a moment earlier."""
+    night.env.myunisoft.mad_entries.stale_seconds = 3600
+    CrashPoints(lambda run_id, receive_count, point: point == LEDGER_WIPED and receive_count == 1).install(
+        monkeypatch, ledger_wiped=True
+    )
+    night.plan()
+    night.drain()
+
+
 def lookup_refused_then_fixed(night: Night, monkeypatch: pytest.MonkeyPatch) -> None:
-    """MyUnisoft refuses the lookup (the token lacks the route): the night fails with a diagnosis.
-    The firm regenerates its token and syncs again at once, within the claims' lease."""
+    """MyUnisoft refuses the lookup (the token lacks the route) of a period attempted before: the
+    night fails with a diagnosis. The firm regenerates its token and syncs again at once, within
+    the claims' lease."""
+    attempted_earlier(night)
     night.env.myunisoft.faults.add(
         Fault(
             "refused", times=None, path_contains=LOOKUP, method="GET", extra={"code": "ERR-FORBIDDEN-ROUTE"}

@@ -150,6 +150,7 @@ def test_a_claim_left_by_another_crashed_run_is_taken_over_after_its_lease(night
 def test_a_refused_lookup_fails_the_run_precisely_gives_the_claims_back_and_stays_out_of_the_dlq(
     night: Night, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    scenarios.attempted_earlier(night)  # a period never attempted is not looked up at all
     night.env.myunisoft.faults.add(
         Fault(
             "refused", times=None, path_contains=LOOKUP, method="GET", extra={"code": "ERR-FORBIDDEN-ROUTE"}
@@ -179,6 +180,7 @@ def test_a_lookup_failing_for_now_gives_the_claim_back_before_anything_is_sent(
 ) -> None:
     """The lookup fails on every attempt of a delivery: nothing was sent, so another run need not
     wait for the lease; the redelivery posts."""
+    scenarios.attempted_earlier(night)
     released: list[str] = []
     original = type(night.services.ledger).release
 
@@ -203,6 +205,7 @@ def test_a_post_refused_as_existing_that_the_lookup_cannot_find_is_diagnosed_not
     ledger write, the redelivery's lookup says absent, the POST is refused as a duplicate, the
     lookup still finds nothing: the entry is blocked with a precise diagnosis, once in MyUnisoft."""
     night = stack.night(stack.world.dossiers[:1], behaviour=behaviour.changed(lookup_lag_seconds=3600))
+    night.env.myunisoft.mad_entries.stale_seconds = 3600  # nor does the listing see it
     scenarios.killed_before_the_ledger_write(night, monkeypatch)
     assert_each_entry_once(night)
     (run,) = night.runs()

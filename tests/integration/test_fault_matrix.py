@@ -9,8 +9,8 @@ import pytest
 
 from tests.conftest import record_summary
 from tests.faultmatrix.aws import AWS_NIGHTS
-from tests.faultmatrix.crashes import CRASH_POINTS
-from tests.faultmatrix.matrix import SES_NIGHT, matrix_behaviours, run_matrix
+from tests.faultmatrix.existence import EXISTENCE_PATHS
+from tests.faultmatrix.matrix import MATRIX_POINTS, SES_NIGHT, matrix_behaviours, run_matrix
 from tests.faultmatrix.report import MatrixReport
 from tests.faultmatrix.vendor import FAULT_KINDS, MYUNISOFT_KINDS, SILAE_KINDS
 
@@ -24,20 +24,31 @@ def report(pytestconfig: pytest.Config) -> MatrixReport:
 
 def test_every_combination_ran(report: MatrixReport) -> None:
     behaviours = len(matrix_behaviours())
-    assert report.rows["Silae faults"].combinations == len(SILAE_KINDS) * len(CRASH_POINTS) * behaviours
+    assert report.rows["Silae faults"].combinations == len(SILAE_KINDS) * len(MATRIX_POINTS) * behaviours
     assert (
-        report.rows["MyUnisoft faults"].combinations == len(MYUNISOFT_KINDS) * len(CRASH_POINTS) * behaviours
+        report.rows["MyUnisoft faults"].combinations == len(MYUNISOFT_KINDS) * len(MATRIX_POINTS) * behaviours
     )
     for night in AWS_NIGHTS:
         assert report.rows[f"AWS: {night.name}"].combinations == 1
     assert report.rows[SES_NIGHT].expected > 0
     assert (
-        report.total.combinations == len(FAULT_KINDS) * len(CRASH_POINTS) * behaviours + len(AWS_NIGHTS) + 1
+        report.total.combinations == len(FAULT_KINDS) * len(MATRIX_POINTS) * behaviours + len(AWS_NIGHTS) + 1
     )
 
 
+def test_every_pair_of_fault_and_crash_point_met_every_existence_path(report: MatrixReport) -> None:
+    """The paths rotate over the pairs from one switch set to the next: with at least as many
+    switch sets as paths, each pair met each path; none of them posted twice or lost an entry."""
+    assert len(matrix_behaviours()) >= len(EXISTENCE_PATHS)
+    assert set(report.existence) == {path.name for path in EXISTENCE_PATHS}
+    vendor = report.rows["Silae faults"].combinations + report.rows["MyUnisoft faults"].combinations
+    assert sum(t.combinations for t in report.existence.values()) == vendor
+    for name, tally in report.existence.items():
+        assert tally.duplicates == 0 and tally.lost == 0, (name, tally.problems)
+
+
 def test_every_crash_point_and_every_aws_fault_was_met(report: MatrixReport) -> None:
-    assert set(report.crashes) == set(CRASH_POINTS), report.crashes
+    assert set(report.crashes) == set(MATRIX_POINTS), report.crashes
     never = [problem for problem in report.total.problems if "never met" in problem]
     assert never == []
 

@@ -15,6 +15,10 @@ What each protection defends against (``paysync.usecases.posting`` explains the 
 - the lookup after a lost answer: MyUnisoft applied a POST whose answer never came back;
 - giving the claim back on a refusal: a refused lookup, fixed at once by the firm, would otherwise
   keep every later run of the period waiting on a claim nobody holds, into the dead-letter queue;
+- the witness of the periods attempted (``paysync.storage.period_attempts``, outside the ledger):
+  without it a period whose ledger records were lost looks new, and is posted again unchecked;
+- lookups for what a listing does not show after a recent attempt: a listing behind MyUnisoft's
+  books would otherwise pass for "absent" once the ledger is lost;
 - conditional run creation: the planner invoked twice (EventBridge Scheduler delivers at least
   once, and retries) would otherwise put a finished run back to "queued" while SQS FIFO drops its
   message as a duplicate: a run queued for ever.
@@ -23,6 +27,7 @@ What each protection defends against (``paysync.usecases.posting`` explains the 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -31,7 +36,9 @@ from benchmarks.world import FirmSpec
 from paysync.domain.models import Run
 from paysync.myunisoft.client import MyUnisoftClient
 from paysync.storage.ledger import GRANTED, Claim, Ledger
+from paysync.storage.period_attempts import PeriodAttempts, PriorAttempts
 from paysync.storage.runs import RunRepository
+from paysync.usecases import existence
 from paysync.usecases.posting import EntryPoster
 from tests.faultmatrix import scenarios
 from tests.faultmatrix.nights import Night, NightStack, night_stack
@@ -135,6 +142,28 @@ def test_without_the_lookup_after_a_lost_answer_a_post_is_repeated(
     protected, unprotected = with_and_without(stack, monkeypatch, scenarios.answer_lost_after_commit, remove)
     assert_sound(protected)
     assert duplicates(unprotected) == len(unprotected.items)  # one lost answer per dossier
+
+
+def _every_period_new(patches: pytest.MonkeyPatch) -> None:
+    """The witness removed: every period looks never attempted, so nothing is checked."""
+    patches.setattr(PeriodAttempts, "begin", lambda self, *args: PriorAttempts(history=True))
+
+
+def _every_listing_trusted(patches: pytest.MonkeyPatch) -> None:
+    """No lookup for what the listing does not show, however recent the period's last attempt."""
+    patches.setattr(existence, "LISTING_LAG", timedelta(0))
+
+
+@pytest.mark.parametrize("remove", [_every_period_new, _every_listing_trusted], ids=["witness", "lookups"])
+def test_without_the_witness_or_the_lookups_after_a_recent_attempt_a_lost_ledger_posts_twice(
+    stack: NightStack, monkeypatch: pytest.MonkeyPatch, remove: Any
+) -> None:
+    """The ledger lost after each run posted, and MyUnisoft's listing an hour behind its books."""
+    protected, unprotected = with_and_without(
+        stack, monkeypatch, scenarios.ledger_wiped_while_the_listing_lags, remove
+    )
+    assert_sound(protected)
+    assert duplicates(unprotected) == unprotected.tally().expected  # every entry twice
 
 
 def test_without_giving_the_claim_back_a_refused_lookup_wedges_the_next_runs(

@@ -20,9 +20,10 @@ COSTS = Costs(silae=0.2, myunisoft=0.1, window=10.0, limit=20)
 
 
 def test_the_rate_bound_counts_whole_windows_after_the_first_dossier_s_silae_calls() -> None:
-    assert rate_bound(TokenLoad(1, 2, 20), COSTS) == pytest.approx(0.4 + 0 + 0.1)  # 20 calls: one window
-    assert rate_bound(TokenLoad(1, 2, 21), COSTS) == pytest.approx(0.4 + 10 + 0.1)  # the 21st waits
-    assert rate_bound(TokenLoad(120, 240, 162), COSTS) == pytest.approx(0.4 + 80 + 0.1)
+    # The first dossier's two Silae calls go at once: one latency before the first MyUnisoft call.
+    assert rate_bound(TokenLoad(1, 2, 20), COSTS) == pytest.approx(0.2 + 0 + 0.1)  # 20 calls: one window
+    assert rate_bound(TokenLoad(1, 2, 21), COSTS) == pytest.approx(0.2 + 10 + 0.1)  # the 21st waits
+    assert rate_bound(TokenLoad(120, 240, 162), COSTS) == pytest.approx(0.2 + 80 + 0.1)
     assert rate_bound(TokenLoad(3, 6, 0), COSTS) == 0.0
 
 
@@ -34,24 +35,24 @@ def test_the_floor_counts_silae_s_two_calls_and_one_post_per_entry() -> None:
 
 
 def test_the_bound_is_the_largest_of_rate_group_and_work() -> None:
-    # One big token: rate-bound (150 POSTs: 7 windows) above its chain (48 + 15 s).
+    # One big token: rate-bound (150 POSTs: 7 windows) above its chain (24 + 15 s).
     big = lower_bound(floor_loads({"big": [1, 2, 1, 1] * 30}), COSTS, workers=10)
     assert big.kind == "rate"
     assert big.seconds == pytest.approx(big.rate)
     # Many one-dossier tokens and one worker: the sum of all latencies.
     many = lower_bound(floor_loads({f"t{n}": [1] for n in range(50)}), COSTS, workers=1)
     assert many.kind == "work"
-    assert many.seconds == pytest.approx(50 * (0.4 + 0.1))
-    # One token of slow dossiers (no rate pressure): its chain.
+    assert many.seconds == pytest.approx(50 * (0.2 + 0.1))
+    # One token of slow dossiers (no rate pressure): its chain, a run's Silae pair counted once.
     chain = lower_bound(floor_loads({"slow": [1] * 10}), COSTS, workers=10)
     assert chain.kind == "group"
-    assert chain.seconds == pytest.approx(10 * 0.5)
-    assert chain.per_token["slow"] == pytest.approx(5.0)
+    assert chain.seconds == pytest.approx(10 * 0.3)
+    assert chain.per_token["slow"] == pytest.approx(3.0)
 
 
 def test_growth() -> None:
     assert slope([(1, 2.0), (2, 4.0), (4, 8.0)]) == pytest.approx(2.0)
     assert slope([(3, 1.0), (3, 2.0)]) is None
-    # 1.35 POSTs per dossier at 2 per second: 0.675 s per dossier, above its latencies (0.535 s).
+    # 1.35 POSTs per dossier at 2 per second: 0.675 s per dossier, above its latencies (0.335 s).
     assert floor_slope(1.35, COSTS) == pytest.approx(0.675)
-    assert floor_slope(0.1, COSTS) == pytest.approx(0.41)
+    assert floor_slope(0.1, COSTS) == pytest.approx(0.21)

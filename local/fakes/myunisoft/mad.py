@@ -9,8 +9,8 @@ the fake):
   ``{metadata, data}`` with ``data`` the array (``shape = "wrapped"``);
 - refused altogether (``refusal``: 403 ``ERR-FORBIDDEN-ROUTE``, any other status ``ERR-HTTP``),
   as for a token whose routes do not include it;
-- lagging behind the books (``stale_seconds``): an entry posted less than that long ago is not
-  listed yet, as an export fed from a replica would.
+- lagging behind the books (``stale_seconds``, or per society ``stale_by_society``): an entry
+  posted less than that long ago is not listed yet, as an export fed from a replica would.
 
 Choices where the docs are silent: ``journalIds`` takes the ``diary_id`` of ``GET /diary``,
 comma-separated; an entry is dated by its ``date_piece``; ``idExercice`` (instead of the dates)
@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from local.fakes.myunisoft.errors import RejectedError
@@ -43,6 +43,10 @@ class MadListing:
     shape: Literal["bare", "wrapped"] = "bare"
     refusal: int | None = None  # answer this status instead of the listing
     stale_seconds: float = 0.0  # entries posted less than this long ago are not listed yet
+    stale_by_society: dict[int, float] = field(default_factory=dict)  # the same, for one society
+
+    def staleness(self, society_id: int) -> float:
+        return self.stale_by_society.get(society_id, self.stale_seconds)
 
 
 class BadQueryError(Exception):
@@ -178,7 +182,7 @@ def list_entries(
     state: MyUnisoftState, request: Request, society_id: int, how: MadListing, base_url: str
 ) -> Any:
     """The answer's body; raises ``RejectedError`` (a catalogued refusal) or ``BadQueryError``."""
-    listed_before = time.monotonic() - how.stale_seconds
+    listed_before = time.monotonic() - how.staleness(society_id)
     with state.lock:
         query = _query(state, request, society_id)
         entries = [

@@ -46,10 +46,15 @@ class LedgerRecord:
 @dataclass(frozen=True)
 class Claim:
     """What a claim got: ``granted``, or the record in the way (``posted``, or another run's live
-    ``claimed`` one)."""
+    ``claimed`` one). A granted claim's ``record`` is the unconfirmed claim it took over, if any
+    (``taken_over``: an attempt that may have posted the entry)."""
 
     granted: bool
     record: LedgerRecord | None = None
+
+    @property
+    def taken_over(self) -> bool:
+        return self.granted and self.record is not None
 
     @property
     def posted(self) -> LedgerRecord | None:
@@ -84,7 +89,7 @@ class Ledger:
         free = Attr("partner_id").not_exists()
         ours_or_stale = Attr("run_id").eq(run_id) | Attr("claimed_at").lt((now - lease).isoformat())
         try:
-            self._table.put_item(
+            answer = self._table.put_item(
                 Item={
                     "partner_id": partner_id,
                     "status": "claimed",
@@ -94,6 +99,7 @@ class Ledger:
                     "claimed_at": now.isoformat(),
                 },
                 ConditionExpression=free | (_still_claimed() & ours_or_stale),
+                ReturnValues="ALL_OLD",
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
         except ClientError as error:
@@ -104,7 +110,8 @@ class Ledger:
                 plain = {key: _DESERIALIZE.deserialize(value) for key, value in old.items()}
                 return Claim(granted=False, record=LedgerRecord.from_item(plain))
             return Claim(granted=False, record=self.get(partner_id))
-        return GRANTED
+        taken: Any = answer.get("Attributes")
+        return Claim(granted=True, record=LedgerRecord.from_item(taken)) if taken else GRANTED
 
     def mark_posted(
         self, partner_id: str, *, run_id: str, entry_id: int, request_id: str | None, now: datetime

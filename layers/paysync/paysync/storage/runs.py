@@ -92,7 +92,8 @@ class RunRepository:
 
     def get(self, run_id: str) -> Run | None:
         item = self._table.get_item(Key={"run_id": run_id}, ConsistentRead=True).get("Item")
-        return Run.model_validate(from_item(item)) if item else None
+        # Lock and attempt items share the table without being runs (they have no dossier_id).
+        return Run.model_validate(from_item(item)) if item and "dossier_id" in item else None
 
     def save(self, run: Run) -> None:
         self._table.put_item(Item=self._item(run))

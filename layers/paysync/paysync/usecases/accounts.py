@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from paysync.domain.accounts import AccountMatch, ChartAccount, invalid_payroll_account, match_accounts
 from paysync.domain.diagnoses import Diagnosis, DiagnosisKind
@@ -50,6 +51,32 @@ def chart_of(client: MyUnisoftClient) -> list[ChartAccount]:
     return [ChartAccount(a.account_id, a.account_number, a.label) for a in client.list_accounts()]
 
 
+class ChartSource(Protocol):
+    """Where a run's chart comes from (``paysync.usecases.society_context``: kept between runs)."""
+
+    def chart(self) -> list[ChartAccount]: ...
+
+    def chart_again(self) -> list[ChartAccount] | None:
+        """A fresh chart when the one given may be out of date, else None."""
+
+
+class _ReadEachRun:
+    def __init__(self, client: MyUnisoftClient) -> None:
+        self.client = client
+
+    def chart(self) -> list[ChartAccount]:
+        return chart_of(self.client)
+
+    def chart_again(self) -> list[ChartAccount] | None:
+        return None
+
+
+def seems_missing(match: AccountMatch) -> bool:
+    """Not matched as linked or found (to create, blocked, or its link gone): by a chart kept
+    between runs, maybe only because that chart is out of date."""
+    return match.action != "use" or match.relink
+
+
 def resolve_accounts(
     client: MyUnisoftClient,
     links: AccountLinks,
@@ -61,14 +88,19 @@ def resolve_accounts(
     now: datetime,
     lease: timedelta,
     dry_run: bool = False,
+    charts: ChartSource | None = None,
 ) -> ResolvedAccounts:
-    """A dry run reads only: it records no link and creates no account, and says which it would create."""
+    """A dry run reads only: it records no link and creates no account, and says which it would create.
+    ``charts``: where the chart comes from (default: read from MyUnisoft); a kept chart is read
+    again before any account is concluded missing, so the matches are those of a fresh chart."""
     records = links.list(dossier_id)
     known = {r.number: link for r in records if (link := r.as_link()) is not None}
-    chart = chart_of(client)
-    resolved = ResolvedAccounts(
-        matches=match_accounts(used_accounts(groups), chart, known, auto_create=auto_create)
-    )
+    source = charts or _ReadEachRun(client)
+    used = used_accounts(groups)
+    matches = match_accounts(used, source.chart(), known, auto_create=auto_create)
+    if any(seems_missing(m) for m in matches.values()) and (fresh := source.chart_again()) is not None:
+        matches = match_accounts(used, fresh, known, auto_create=auto_create)
+    resolved = ResolvedAccounts(matches=matches)
     for number, match in resolved.matches.items():
         if match.action == "use" and match.account is not None:
             resolved.ids[number] = match.account.account_id

@@ -9,8 +9,11 @@ removes each in turn and watches the harm it lets through):
    lookup and the POST of one entry (a scheduler retry, an on-demand run beside the nightly one).
 2. **A posted record is final**: the claim is refused and the entry recorded as already posted,
    without asking MyUnisoft, whose lookup may not see a fresh entry yet.
-3. **Look it up** in MyUnisoft (``GET /entry/id?id_origin=``) before posting: an attempt that died
-   after its POST and before the ledger write left the entry there; it is found, not posted again.
+3. **Look it up** in MyUnisoft before posting: an attempt that died after its POST and before the
+   ledger write left the entry there; it is found, not posted again. How is the ``existence``
+   check's: one lookup per entry (``GET /entry/id?id_origin=``) by default; a sync's run asks
+   ``paysync.usecases.existence`` (no call for a period never attempted, else one listing of the
+   period, and lookups where the listing cannot be trusted, such as a claim taken over).
 4. **POST**, never blindly twice: the client looks the entry up after an answer lost in transit
    (``MyUnisoftClient.create_entry``).
 5. **Mark** it posted in the ledger.
@@ -49,6 +52,7 @@ from paysync.myunisoft.models import FoundEntry
 from paysync.observability import logger
 from paysync.storage.ledger import Ledger, LedgerRecord
 from paysync.usecases.diagnose import diagnose_myunisoft
+from paysync.usecases.existence import ExistenceCheck, LookupEach
 
 
 @dataclass(frozen=True)
@@ -80,12 +84,15 @@ class EntryPoster:
         *,
         clock: Callable[[], datetime],
         lease: timedelta,
+        existence: ExistenceCheck | None = None,
     ) -> None:
         self.ledger = ledger
         self.client = client
         self.run = run
         self.clock = clock
         self.lease = lease
+        self.existence = existence or LookupEach(client)
+        self._taken_over: set[str] = set()  # entries whose claim was another attempt's, unconfirmed
 
     def post(self, partner_id: str, body: dict[str, Any]) -> Posted:
         claim = self.ledger.claim(
@@ -100,6 +107,8 @@ class EntryPoster:
             return Posted(claim.posted.entry_id, claim.posted.request_id, already=True)
         if not claim.granted:
             raise EntryBeingPostedError(partner_id, claim.record)
+        if claim.taken_over:
+            self._taken_over.add(partner_id)
         with self._released_unless_sent(partner_id):
             found = self._already_in_myunisoft(partner_id)
             if found is not None:
@@ -125,7 +134,7 @@ class EntryPoster:
     def _already_in_myunisoft(self, partner_id: str) -> FoundEntry | None:
         """An attempt that died after its POST left the entry in MyUnisoft: find it, don't repost."""
         try:
-            return self.client.find_entry_by_origin(partner_id)
+            return self.existence.find(partner_id, suspect=partner_id in self._taken_over)
         except MyUnisoftTransientError:
             raise
         except MyUnisoftError as error:

@@ -21,9 +21,11 @@ from paysync.observability import trace_httpx
 from paysync.storage.account_links import AccountLinks
 from paysync.storage.config_table import ConfigRepository
 from paysync.storage.ledger import Ledger
+from paysync.storage.period_attempts import PeriodAttempts
 from paysync.storage.queue import RunQueue
 from paysync.storage.runs import RunRepository
 from paysync.storage.secrets import SecretStore
+from paysync.storage.society_facts import SocietyFactsRepository
 
 if TYPE_CHECKING:
     import httpx
@@ -45,6 +47,10 @@ class Services:
     myunisoft: Callable[[MyUnisoftAccess], MyUnisoftClient]
     clock: Callable[[], datetime] = field(default=utcnow)
     pool: SharedPool | None = None  # the container's connection pool, shared by the API clients
+    # Kept between runs: each society's journal, fiscal years and chart; the periods attempted.
+    # Without them a run asks MyUnisoft for all three and checks every entry by lookup.
+    society_facts: SocietyFactsRepository | None = None
+    attempts: PeriodAttempts | None = None
 
     @property
     def http(self) -> httpx.Client | None:
@@ -77,6 +83,8 @@ class Services:
             silae=silae,
             myunisoft=myunisoft,
             pool=pool,
+            society_facts=SocietyFactsRepository(settings.society_facts_table),
+            attempts=PeriodAttempts(settings.runs_table),
         )
 
 

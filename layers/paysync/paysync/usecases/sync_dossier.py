@@ -1,13 +1,15 @@
 """Sync one dossier for one period: Silae entries and files in, MyUnisoft entries out, exactly once.
 
-Order of work: settings → Silae (entries, files) → MyUnisoft (journal, fiscal years, chart) →
-per entry: build, check, then post once (``paysync.usecases.posting``: ledger claim → MyUnisoft
-lookup → POST → ledger). ``sync_run`` is the worker's side: one queued run, start to finish.
+Order of work: settings → Silae (entries, files) → MyUnisoft (journal, fiscal years, chart: kept
+between runs, ``paysync.usecases.society_context``) → per entry: build, check, then post once
+(``paysync.usecases.posting``: ledger claim → existence check, ``paysync.usecases.existence`` →
+POST → ledger). ``sync_run`` is the worker's side: one queued run, start to finish.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -35,10 +37,10 @@ from paysync.silae.errors import SilaeApiError, SilaeError, SilaeTransientError
 from paysync.storage.secrets import Level, SecretUnavailableError
 from paysync.usecases.accounts import ResolvedAccounts, resolve_accounts
 from paysync.usecases.diagnose import diagnose_myunisoft, diagnose_silae
+from paysync.usecases.existence import period_existence
 from paysync.usecases.posting import EntryBeingPostedError, EntryPoster
 from paysync.usecases.services import Services
-
-OD_PAIE = "OD_PAIE"
+from paysync.usecases.society_context import SocietyContext
 
 
 def _fail(code: str, **details: object) -> ConfigurationError:
@@ -59,6 +61,8 @@ class Prepared:
 
     drafts: list[EntryDraft]
     myunisoft: MyUnisoftClient | None = None
+    society: SocietyContext | None = None
+    diary_id: int = 0
 
 
 class DossierSync:
@@ -150,9 +154,13 @@ class DossierSync:
         number = self.dossier.payroll_dossier_number
         if not number:
             raise _fail("SILAE4")
-        with self._silae_errors(side, number):
+        with self._silae_errors(side, number), ThreadPoolExecutor(max_workers=1) as pool:
+            # Both calls at once, the files' latency hidden behind the entries': a token's runs
+            # follow one another, so a run's latency is the night's. Without entries the files'
+            # answer (an error too) is ignored: one more call, for a payroll not closed yet.
+            files_call = pool.submit(side.client.fetch_files, number, period)
             groups = side.client.fetch_entries(number, period)
-            files = side.client.fetch_files(number, period) if groups else []
+            files = files_call.result() if groups else []
         return groups, files
 
     # -- MyUnisoft -------------------------------------------------------------------------------
@@ -167,27 +175,19 @@ class DossierSync:
         except MyUnisoftError as error:
             raise ConfigurationError(diagnose_myunisoft(error)) from None
 
-    def od_paie_journal(self, client: MyUnisoftClient, period: Period) -> int:
+    def society(self, client: MyUnisoftClient, society_id: int) -> SocietyContext:
+        max_age = timedelta(days=self.s.settings.society_facts_max_age_days)
+        return SocietyContext(self.s.society_facts, client, society_id, clock=self.s.clock, max_age=max_age)
+
+    def od_paie_journal(self, society: SocietyContext, period: Period) -> int:
         """The OD PAIE journal id, after checking the period's fiscal year is open."""
         with self.myunisoft_errors():
-            diaries = [d for d in client.list_diaries() if d.diary_type_code == OD_PAIE]
-            if not diaries:
-                raise _fail("SILAE6")
-            usable = [d for d in diaries if not d.closed and not d.blocked]
-            if not usable:
-                raise _fail("JOURNAL2", journal=diaries[0].code)
-            day = period.last_day
-            years = [y for y in client.list_exercices() if y.start_date <= day <= y.end_date]
-            if not years:
-                raise _fail("ECR10", date=day.isoformat())
-            if all(y.closed for y in years):
-                raise _fail("ECR9", date=day.isoformat())
-        return usable[0].diary_id
+            return society.payroll_journal(period)
 
-    def accounts(self, client: MyUnisoftClient, groups: list[PayrollGroup], run_id: str) -> ResolvedAccounts:
+    def accounts(self, society: SocietyContext, groups: list[PayrollGroup], run_id: str) -> ResolvedAccounts:
         with self.myunisoft_errors():
             return resolve_accounts(
-                client,
+                society.client,
                 self.s.links,
                 dossier_id=self.dossier.dossier_id,
                 auto_create=self.dossier.auto_create_accounts,
@@ -196,6 +196,7 @@ class DossierSync:
                 run_id=run_id,
                 now=self.s.clock(),
                 lease=timedelta(seconds=self.s.settings.claim_lease_seconds),
+                charts=society,
             )
 
     # -- the whole period ------------------------------------------------------------------------
@@ -205,12 +206,13 @@ class DossierSync:
         if not groups:
             return Prepared(drafts=[])
         client = self.myunisoft_client(stack)
-        diary_id = self.od_paie_journal(client, period)
-        accounts = self.accounts(client, groups, run_id)
         society_id = self.dossier.society_id
         number = self.dossier.payroll_dossier_number
         if society_id is None or not number:  # already diagnosed by myunisoft_client / fetch_payroll
             raise _fail("SILAE4" if not number else "MYUNISOFT-SOCIETY-MISSING")
+        society = self.society(client, society_id)
+        diary_id = self.od_paie_journal(society, period)
+        accounts = self.accounts(society, groups, run_id)
         ids = partner_entry_ids(society_id, number, period, groups)
         drafts = [
             build_entry(
@@ -227,7 +229,7 @@ class DossierSync:
             )
             for group, pid in zip(groups, ids, strict=True)
         ]
-        return Prepared(drafts=drafts, myunisoft=client)
+        return Prepared(drafts=drafts, myunisoft=client, society=society, diary_id=diary_id)
 
 
 def _entry(draft: EntryDraft, status: EntryStatus, **extra: Any) -> RunEntry:
@@ -291,7 +293,10 @@ def execute_run(
         poster = None
         if client is not None and not dry_run:
             lease = timedelta(seconds=services.settings.claim_lease_seconds)
-            poster = EntryPoster(services.ledger, client, run, clock=services.clock, lease=lease)
+            existence = period_existence(services, dossier, period, client, prepared.diary_id)
+            poster = EntryPoster(
+                services.ledger, client, run, clock=services.clock, lease=lease, existence=existence
+            )
         for draft in prepared.drafts:
             if not draft.postable:
                 entries.append(_blocked(draft, draft.blocked_by))
@@ -307,9 +312,12 @@ def execute_run(
                 continue
             try:
                 entries.append(_post(poster, draft))
-            except DataError as error:
-                entries.append(_blocked(draft, [error.diagnosis]))
-            except ConfigurationError as error:
+            except (DataError, ConfigurationError) as error:
+                if prepared.society is not None:  # a kept fact contradicted: retried, not concluded
+                    prepared.society.raise_if_contradicted(error.diagnosis.code)
+                if isinstance(error, DataError):
+                    entries.append(_blocked(draft, [error.diagnosis]))
+                    continue
                 run = run.model_copy(update={"entries": entries})
                 return _finish(run, RunStatus.FAILED, services.clock(), diagnoses=[error.diagnosis])
         request_ids = list(client.request_ids) if client is not None else []

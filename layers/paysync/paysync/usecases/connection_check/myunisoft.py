@@ -11,7 +11,7 @@ from paysync.myunisoft.errors import SECRET_CODES, MyUnisoftError, MyUnisoftTran
 from paysync.myunisoft.models import KeyInfo
 from paysync.usecases.connection_check.report import OUT_OF_TIME, Check, failed, skipped, unavailable
 from paysync.usecases.connection_check.trial import Side, Trial, one_short_attempt
-from paysync.usecases.sync_dossier import OD_PAIE
+from paysync.usecases.society_context import OD_PAIE
 
 
 @dataclass(frozen=True)
