@@ -45,6 +45,56 @@ class LoseFirstAnswer(httpx.BaseTransport):
         self._inner.close()
 
 
+class AppliedLate(httpx.BaseTransport):
+    """The first POST times out while the server is still working on it: it lands only after the
+    next request (the client's lookup) has been answered, as on a loaded MyUnisoft."""
+
+    def __init__(self, path: str) -> None:
+        self._inner = httpx.HTTPTransport()
+        self._path = path
+        self._held: httpx.Request | None = None
+        self.timed_out = 0
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if request.method == "POST" and request.url.path.endswith(self._path) and not self.timed_out:
+            self.timed_out += 1
+            request.read()
+            self._held = request
+            raise httpx.ReadTimeout("no answer yet", request=request)
+        response = self._inner.handle_request(request)
+        if self._held is not None:
+            response.read()
+            late, self._held = self._held, None
+            self._inner.handle_request(late).read()
+        return response
+
+    def close(self) -> None:
+        self._inner.close()
+
+
+def test_a_post_that_may_still_be_running_is_not_posted_again_on_a_lookup_made_too_soon(
+    harness: Harness, fake: FakeMyUnisoft
+) -> None:
+    ids = books(fake)
+    client = harness.client(transport=AppliedLate("/entry"))
+    with pytest.raises(MyUnisoftAmbiguousWriteError) as caught:
+        client.create_entry(entry(ids))
+    assert caught.value.still_running
+    assert [r.url.path for r in harness.sent] == ["/api/v1/entry", "/api/v1/entry/id"]
+    assert len(fake.entries(SOCIETY)) == 1  # the first POST landed after the lookup: once
+
+
+def test_a_gateway_timeout_on_create_is_left_to_a_later_attempt(
+    harness: Harness, fake: FakeMyUnisoft
+) -> None:
+    ids = books(fake)
+    fake.faults.add(Fault("status", times=1, status=504, path_contains="/api/v1/entry"))
+    with pytest.raises(MyUnisoftAmbiguousWriteError) as caught:
+        harness.client().create_entry(entry(ids))
+    assert caught.value.still_running
+    assert [r.url.path for r in harness.sent] == ["/api/v1/entry", "/api/v1/entry/id"]
+
+
 def test_a_lost_answer_is_resolved_by_looking_the_entry_up(harness: Harness, fake: FakeMyUnisoft) -> None:
     ids = books(fake)
     transport = LoseFirstAnswer("/entry")

@@ -203,7 +203,9 @@ class MyUnisoftClient(MyUnisoftTransport):
 
         Never creates two entries with one ``entry_origin_partner_id`` by itself: when an answer is
         lost after sending (timeout, broken connection, 5xx), the entry is looked up by that id
-        before any new attempt (found: returned with ``recovered=True``; absent: posted again), and
+        before any new attempt (found: returned with ``recovered=True``; absent: posted again, unless
+        we stopped waiting while MyUnisoft may still be applying it, a read timeout or a 504: the
+        lookup may run before the POST lands, so the ambiguity is raised for a later attempt), and
         a refusal saying it already exists is answered the same way (absent:
         ``MyUnisoftExistsUnfoundError``). When it gives up on a transient failure, the error is a
         ``MyUnisoftAmbiguousWriteError`` if any attempt may have landed, else the plain transient
@@ -230,13 +232,17 @@ class MyUnisoftClient(MyUnisoftTransport):
                 response = self._request(
                     "POST", "/entry", params={"type": "e"}, json_body=body, idempotent=False
                 )
-            except MyUnisoftAmbiguousWriteError:
+            except MyUnisoftAmbiguousWriteError as lost:
                 unconfirmed.sent = True
                 if partner_id is None or attempt >= self._retry.attempts:
                     raise
                 found = self._landed(partner_id)
                 if found is not None:
                     return found
+                if lost.still_running:
+                    # Absent now proves nothing: MyUnisoft may still be applying it. The claim
+                    # stays; a later attempt looks it up again before any new POST.
+                    raise
                 self._sleep(self._retry.backoff(attempt))
                 continue
             except MyUnisoftError as error:

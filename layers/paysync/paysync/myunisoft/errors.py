@@ -43,7 +43,22 @@ class MyUnisoftAmbiguousWriteError(MyUnisoftTransientError):
     may not have applied it. The client does not blindly repeat such a write. ``create_entry``
     resolves it by looking the entry up by its ``entry_origin_partner_id``; for an attachment the
     caller decides (repeating it may attach the file twice).
+
+    ``still_running``: we stopped waiting (a read timeout, a 504) while MyUnisoft may still be
+    applying it, so a lookup made now may not see it yet, and only a later attempt may conclude.
     """
+
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        *,
+        status: int | None = None,
+        request_id: str | None = None,
+        still_running: bool = False,
+    ) -> None:
+        super().__init__(code, message, status=status, request_id=request_id)
+        self.still_running = still_running
 
 
 class MyUnisoftExistsUnfoundError(MyUnisoftError):

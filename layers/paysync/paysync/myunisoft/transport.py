@@ -43,11 +43,12 @@ from paysync.observability import logger
 from paysync.vendor_http.client import ClientOptions, VendorClient
 from paysync.vendor_http.headers import header_float, header_int, resolve_reset, retry_after
 from paysync.vendor_http.jsonbody import JsonBody, decode_json, json_or_none
-from paysync.vendor_http.retry import is_transient_status, may_have_been_sent
+from paysync.vendor_http.retry import is_transient_status, may_have_been_sent, may_still_run
 
 __all__ = ["MyUnisoftAccess", "MyUnisoftTransport"]
 
 _MAX_MESSAGE = 500
+GATEWAY_TIMEOUT = 504  # the gateway stopped waiting; the server behind it may still be working
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -174,10 +175,13 @@ class MyUnisoftTransport(VendorClient):
         try:
             response = self._send(method, self._base + path, params=params, content=body, headers=headers)
         except httpx.TransportError as exc:
-            ambiguous = may_have_been_sent(exc) and not idempotent
-            kind = MyUnisoftAmbiguousWriteError if ambiguous else MyUnisoftTransientError
             log(status=None, request_id=None, code=NETWORK_ERROR_CODE)
-            raise kind(NETWORK_ERROR_CODE, f"{type(exc).__name__} on {method} {path}") from None
+            message = f"{type(exc).__name__} on {method} {path}"
+            if may_have_been_sent(exc) and not idempotent:
+                raise MyUnisoftAmbiguousWriteError(
+                    NETWORK_ERROR_CODE, message, still_running=may_still_run(exc)
+                ) from None
+            raise MyUnisoftTransientError(NETWORK_ERROR_CODE, message) from None
         self._record(response)
         if response.is_success or response.status_code in answers:
             log(status=response.status_code, request_id=response.headers.get("request-id"), code=None)
@@ -190,7 +194,11 @@ class MyUnisoftTransport(VendorClient):
             and self._maybe_applied(response, failure)
         ):
             raise MyUnisoftAmbiguousWriteError(
-                failure.code, failure.message, status=failure.status, request_id=failure.request_id
+                failure.code,
+                failure.message,
+                status=failure.status,
+                request_id=failure.request_id,
+                still_running=response.status_code == GATEWAY_TIMEOUT,
             )
         raise failure
 

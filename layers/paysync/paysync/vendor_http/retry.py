@@ -36,6 +36,12 @@ def may_have_been_sent(exc: httpx.TransportError) -> bool:
     return not isinstance(exc, _NOT_SENT)
 
 
+def may_still_run(exc: httpx.TransportError) -> bool:
+    """Whether the server may still be working on the request: we stopped waiting for its answer
+    (a read timeout), it did not say it had finished (as a reset or an error status does)."""
+    return isinstance(exc, httpx.ReadTimeout)
+
+
 class RetrySettings(Protocol):
     @property
     def max_attempts(self) -> int: ...
