@@ -198,6 +198,12 @@ class SyncIn(InputModel):
     dry_run: StrictBool = Field(
         default=False, description="Answer the entries that would be posted, post nothing, record no run."
     )
+    replace: StrictBool = Field(
+        default=False,
+        description="Replace what the period's watch finds: for an OD modified in Silae after posting, "
+        "the reversal of the posted version then the new version; an entry deleted in MyUnisoft sent "
+        "again; a new group posted. Each step exactly once (partner ids carry the version).",
+    )
 
 
 class FirmCredentialsIn(InputModel):

@@ -150,6 +150,8 @@ class RunEntryView(ViewModel):
     request_id: str | None
     files: list[str]
     diagnoses: list[DiagnosisView]
+    step: Literal["entry", "reversal"] = Field(description="A replace's reversal of a version, or an entry.")
+    version: int
 
 
 class RunView(ViewModel):
@@ -158,6 +160,7 @@ class RunView(ViewModel):
     firm_id: str
     period: str
     trigger: str
+    kind: Literal["sync", "watch", "replace"]
     status: str
     finished: bool
     created_at: datetime
@@ -212,6 +215,8 @@ class DryRunEntry(ViewModel):
     files: list[FileView]
     body: dict[str, Any] | None = Field(description="The NewEntry body, files by name and size only.")
     diagnoses: list[DiagnosisView]
+    step: Literal["entry", "reversal"] = "entry"
+    version: int = 1
 
     @classmethod
     def of(cls, entry: RunEntry) -> DryRunEntry:
