@@ -13,7 +13,8 @@ of 75 combinations is some 170 deliveries, about 15 s of CPU.
 
 Counted per family: combinations run, entries expected, entries in MyUnisoft, duplicates, entries
 lost, runs stuck (not finished), runs in the dead-letter queue with a cause that retrying could not
-cure. The last four must be 0.
+cure. The last four must be 0. The replace path (``tests.faultmatrix.replace``) has a night of its
+own: every fault kind × crash point on replace runs, under the fake's defaults.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from paysync.ops.replay import replay
 from tests.faultmatrix.aws import AWS_NIGHTS, AwsFault, AwsFaults, AwsNight
 from tests.faultmatrix.crashes import CRASH_POINTS, CrashPoints, Killed, PlannedCrashes
 from tests.faultmatrix.nights import Night, NightStack, Tally
+from tests.faultmatrix.replace import replace_night
 from tests.faultmatrix.report import MatrixReport
 from tests.faultmatrix.vendor import FAULT_KINDS, FaultKind, faults_for
 from tests.harness import reset_library_caches
@@ -105,8 +107,10 @@ class FaultMatrix:
         points: Sequence[str] = CRASH_POINTS,
         aws_nights: Sequence[AwsNight] = AWS_NIGHTS,
         reminders: bool = True,
+        replaces: bool = True,
     ) -> None:
         self.stack = stack
+        self.replaces = replaces
         self.crashes = crashes
         self.planned = planned
         self.behaviours = list(behaviours if behaviours is not None else matrix_behaviours())
@@ -129,6 +133,8 @@ class FaultMatrix:
         try:
             for behaviour in self.behaviours:
                 self.vendor_night(behaviour)
+            if self.replaces:
+                replace_night(self)
             for aws_night in self.aws_nights:
                 self.aws_night(aws_night)
             if self.reminders:
@@ -293,6 +299,7 @@ def run_matrix(
     points: Sequence[str] = CRASH_POINTS,
     aws_nights: Sequence[AwsNight] = AWS_NIGHTS,
     reminders: bool = True,
+    replaces: bool = True,
 ) -> MatrixReport:
     """The matrix on a local stack of its own (in-process moto, both fakes), started and stopped
     here; the environment is restored after."""
@@ -330,6 +337,7 @@ def run_matrix(
                     points=points,
                     aws_nights=aws_nights,
                     reminders=reminders,
+                    replaces=replaces,
                 )
                 return matrix.run()
     finally:
