@@ -15,6 +15,7 @@ from paysync.domain.periods import Period
 from paysync.usecases.sync_dossier import sync_run
 from tests.harness import Env, drain, run_nightly, society_entries
 from tests.integration.conftest import NIGHT
+from tests.integration.test_reminders import Mail
 
 GARAGE, GARAGE_SOCIETY, GARAGE_NUMBER = "garage-leroy", 102, "000102"
 
@@ -163,3 +164,36 @@ def test_a_dossier_replacing_corrections_by_itself_does_so_at_its_watch(env: Env
     watch = _run(env, "watch", GARAGE, synced, "auto")
     assert [(e.step, e.version) for e in watch.entries] == [("reversal", 1), ("entry", 2)]
     assert _books(env, synced) == silae_net(env.silae, GARAGE_NUMBER, synced)
+
+
+@pytest.fixture
+def mail(env: Env, monkeypatch: pytest.MonkeyPatch) -> Mail:
+    """The reminders function's environment on top of the test stack (as test_reminders sets it)."""
+    from paysync.config import get_reminder_settings
+    from paysync.notify.ses import SesMailer
+    from paysync.storage.notifications import NotificationLog
+    from tests.harness import reset_library_caches
+
+    for key, value in env.resources.function_environment("KeyExpiryRemindersFunction").items():
+        if not key.startswith(("SILAE_", "MYUNISOFT_")):
+            monkeypatch.setenv(key, value)
+    reset_library_caches()
+    settings = get_reminder_settings()
+    return Mail(env, NotificationLog(settings.notifications_table), SesMailer(settings.sender_email))
+
+
+def test_the_morning_digest_tells_a_finding_once(env: Env, synced: Period, mail: Mail) -> None:
+    from paysync.usecases.reminders import send_reminders
+
+    env.silae.correct_payroll(GARAGE_NUMBER, synced, add_a_bonus(Decimal("450.00")))
+    _run(env, "watch", GARAGE, synced, "1")
+    now = env.services.clock()
+    first = send_reminders(env.services, mail.log, mail.mailer, owner="req-1", now=now)
+    assert first.findings_due == 1
+    [email] = [s.email for s in first.sent if s.firm_id == "cabinet-dupont"]
+    assert "PAIE-MODIFIEE" in email.text and "641100" in email.text and "Garage Leroy" in email.text
+    assert "Comptabilité à vérifier".upper() in email.text.upper()
+
+    _run(env, "watch", GARAGE, synced, "2")  # next week's watch finds the same correction
+    later = send_reminders(env.services, mail.log, mail.mailer, owner="req-2", now=now + timedelta(days=7))
+    assert later.findings_due == 0 and not any("PAIE-MODIFIEE" in s.email.text for s in later.sent)

@@ -52,6 +52,37 @@ def test_a_period_is_shown_entry_by_entry_then_replaced_after_a_correction(api: 
     assert len(society_entries(api.env, 102)) == 4
     after = api.ok("GET", f"{GARAGE}/periods/{period}?live=true", key=api.dupont)
     assert [(e["state"], e["version"]) for e in after["entries"]] == [("in_sync", 2), ("in_sync", 1)]
+    records = api.ok("GET", f"{GARAGE}/periods/{period}", key=api.dupont)
+    assert [(e["state"], e["version"]) for e in records["entries"]] == [("in_sync", 2), ("in_sync", 1)]
+    assert api.ok("GET", f"{GARAGE}/status", key=api.dupont)["findings"] == []  # replaced: nothing open
+
+
+def test_the_status_panel_shows_what_the_watch_found(api: Api) -> None:
+    from paysync.domain.models import Run
+    from paysync.usecases.sync_dossier import sync_run
+
+    period = api.world.period
+    run_nightly(api.env, NIGHT)
+    drain(api.env)
+    api.env.silae.correct_payroll("000102", period, add_a_bonus(Decimal("300.00")))
+    dossier = api.env.services.config.get_dossier("garage-leroy")
+    watch = Run(
+        run_id="watch-status",
+        dossier_id=dossier.dossier_id,
+        firm_id=dossier.firm_id,
+        period=str(period),
+        trigger="nightly",
+        kind="watch",
+        message_group=dossier.message_group,
+    )
+    assert api.env.services.runs.create(watch)
+    sync_run(api.env.services, watch.run_id)
+    status = api.ok("GET", f"{GARAGE}/status", key=api.dupont)
+    assert [d["code"] for d in status["findings"]] == ["PAIE-MODIFIEE"]
+    assert status["state"] == "up_to_date"  # the sync's state: a watch is not the last sync
+    records = api.ok("GET", f"{GARAGE}/periods/{period}", key=api.dupont)
+    assert [e["state"] for e in records["entries"]] == ["changed_in_silae", "in_sync"]
+    assert records["checked_at"] is not None and records["replaceable"] == 1
 
 
 def test_the_period_view_follows_the_other_dossier_routes_rules(api: Api) -> None:

@@ -11,8 +11,25 @@ from typing import Any
 
 from paysync.domain.diagnoses import Diagnosis, diagnosis
 from paysync.domain.fingerprint import EntryContent
+from paysync.domain.models import Run, RunStatus
 from paysync.domain.period_states import EntryFinding
 from paysync.domain.periods import Period
+
+# What a watch reports to the firm (status panel, morning digest): corrections and edits.
+FINDING_CODES = frozenset({"PAIE-MODIFIEE", "ECRITURE-SUPPRIMEE", "ECRITURE-MODIFIEE"})
+
+
+def open_findings(run: Run) -> list[Diagnosis]:
+    """What a watch or replace run found that is still true after it: all of it, unless it replaced
+    successfully (then only the edits in MyUnisoft, which a replace never touches)."""
+    if run.kind == "sync" or not run.status.finished:
+        return []
+    fixed = (
+        {"PAIE-MODIFIEE", "ECRITURE-SUPPRIMEE"}
+        if run.entries and run.status is RunStatus.SUCCEEDED
+        else set()
+    )
+    return [d for d in run.diagnoses if d.code in FINDING_CODES and d.code not in fixed]
 
 
 def month(period: Period) -> str:

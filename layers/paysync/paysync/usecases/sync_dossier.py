@@ -431,10 +431,10 @@ def sync_run(services: Services, run_id: str, *, receive_count: int = 1) -> Run 
         )
         raise
     services.runs.save(finished)
-    synced = finished.status is RunStatus.SUCCEEDED and finished.kind == "sync"
-    services.config.record_run(dossier, finished, synced=synced)
-    if finished.kind == "sync" and finished.posted + finished.already_posted:
-        watch_synced_period(services, dossier, finished)
+    if finished.kind == "sync":  # a watch or replace is not the dossier's last sync
+        services.config.record_run(dossier, finished, synced=finished.status is RunStatus.SUCCEEDED)
+        if finished.posted + finished.already_posted:
+            watch_synced_period(services, dossier, finished)
     metrics.add_metric(name="EntriesPosted", unit="Count", value=finished.posted)
     metrics.add_metric(name="EntriesBlocked", unit="Count", value=finished.blocked)
     if finished.status is RunStatus.FAILED:

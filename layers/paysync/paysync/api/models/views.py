@@ -280,6 +280,11 @@ class SyncStatusView(ViewModel):
     active_run: ActiveRun | None
     blocking: list[DiagnosisView]
     entries_waiting: list[WaitingEntry]
+    findings: list[DiagnosisView] = Field(
+        description="What the newest watch of each synced period found: an OD modified in Silae after "
+        "posting (PAIE-MODIFIEE), an entry deleted or edited in MyUnisoft (ECRITURE-SUPPRIMEE, "
+        "ECRITURE-MODIFIEE)."
+    )
 
     @classmethod
     def of(cls, found: SyncStatus, base_path: str) -> SyncStatusView:
@@ -296,6 +301,7 @@ class SyncStatusView(ViewModel):
             else None,
             blocking=found.blocking,
             entries_waiting=found.waiting,
+            findings=found.findings,
         )
 
 
