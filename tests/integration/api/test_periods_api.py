@@ -94,3 +94,18 @@ def test_the_period_view_follows_the_other_dossier_routes_rules(api: Api) -> Non
     assert api.call("GET", f"{GARAGE}/periods/2026-13", key=api.dupont).status_code in (400, 422)
     empty = api.ok("GET", f"{GARAGE}/periods/{period}", key=api.dupont)
     assert empty["entries"] == [] and empty["checked_at"] is None
+
+
+def test_the_watch_settings_are_a_dossier_s_settings(api: Api) -> None:
+    saved = api.ok(
+        "PUT",
+        GARAGE,
+        key=api.dupont,
+        json={"watch_days": 90, "watch_interval_days": 14, "auto_replace_corrections": True},
+    )
+    assert (saved["watch_days"], saved["watch_interval_days"], saved["auto_replace_corrections"]) == (
+        90,
+        14,
+        True,
+    )
+    assert api.call("PUT", GARAGE, key=api.dupont, json={"watch_interval_days": 0}).status_code in (400, 422)

@@ -170,6 +170,17 @@ class DossierUpdate(InputModel):
     auto_pull: StrictBool | None = Field(default=None, description='Automatic retrieval ("Compta").')
     run_day: RunDay | None = Field(default=None, description="Day of the month of the automatic retrieval.")
     auto_create_accounts: StrictBool | None = None
+    watch_days: Annotated[StrictInt, Field(ge=0, le=366)] | None = Field(
+        default=None,
+        description="Days a synced period stays watched against Silae and MyUnisoft (default 62).",
+    )
+    watch_interval_days: Annotated[StrictInt, Field(ge=1, le=62)] | None = Field(
+        default=None, description="Days between two watches of a period (default 7)."
+    )
+    auto_replace_corrections: StrictBool | None = Field(
+        default=None,
+        description="A watch replaces by itself an OD modified in Silae after posting (default false).",
+    )
     contact_emails: Emails | None = None
     pending_period: PeriodText | None = Field(
         default=None, description="The oldest month not yet synced (not in the future)."

@@ -88,6 +88,9 @@ class DossierView(ViewModel):
     auto_pull: bool
     run_day: int
     auto_create_accounts: bool
+    watch_days: int
+    watch_interval_days: int
+    auto_replace_corrections: bool
     contact_emails: list[str]
     pending_period: str
     last_synced_period: str | None
