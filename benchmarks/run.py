@@ -8,7 +8,8 @@
 3. cold start of each function (import + what its first invocation loads) against ``import boto3``;
 4. DynamoDB items the nightly planning reads per due dossier (10 000 and 2 000 configured);
 5. peak memory of a worker syncing a dossier whose files total 20 MB, and 100 MB;
-6. the fault matrix: entries posted twice, lost, runs stuck, runs in the DLQ not transient (all 0).
+6. the fault matrix: entries posted twice, lost, runs stuck, runs in the DLQ not transient (all 0);
+7. the watch of synced periods: its extra vendor calls per watched dossier (``benchmarks/watch.py``).
 
 Durations of the nights are scaled down (``--scale``, ``--fast-scale``, see ``benchmarks/stack.py``);
 the table shows ratios, the machine it ran on, and a verdict per goal; it exits 1 when a benchmark
@@ -30,7 +31,7 @@ from pathlib import Path
 
 from benchmarks.common import RESULTS, Result, machine, say, table, write
 
-BENCHMARKS = ("night", "big", "coldstart", "planning", "memory", "faults")
+BENCHMARKS = ("night", "big", "coldstart", "planning", "memory", "faults", "watch")
 DEFAULT_SCALE = 5.0  # a real night of ~6 min runs in ~75 s; see benchmarks/stack.py
 # The nights whose makespan is only reported: the cold first run, and the 2 000-dossier night
 # (its largest token alone is ~19 real minutes today). Their CPU share says how much the local
@@ -94,6 +95,12 @@ def _faults(args: argparse.Namespace) -> list[Result]:
     return run_faults(tiny=args.tiny)
 
 
+def _watch(args: argparse.Namespace) -> list[Result]:
+    from benchmarks.watch import run_watch
+
+    return run_watch(tiny=args.tiny)
+
+
 RUNNERS: dict[str, Callable[[argparse.Namespace], list[Result]]] = {
     "night": _night,
     "big": _big,
@@ -101,6 +108,7 @@ RUNNERS: dict[str, Callable[[argparse.Namespace], list[Result]]] = {
     "planning": _planning,
     "memory": _memory,
     "faults": _faults,
+    "watch": _watch,
 }
 
 
