@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import boto3
 
@@ -118,16 +118,8 @@ def tally_replace(night: Night, items: Sequence[SeededDossier], runs: Sequence[R
     tally = Tally()
     for item in items:
         society = int(item.dossier.society_id or 0)
-        counts: Counter[Any] = Counter(e["entry_origin_partner_id"] for e in env.myunisoft.entries(society))
-        for pid in expected_steps(night, item):
-            tally.expected += 1
-            tally.in_myunisoft += min(counts[pid], 1)
-            if counts[pid] > 1:
-                tally.duplicates += counts[pid] - 1
-                tally.problems.append(f"{item.dossier.dossier_id}: {pid} posted {counts[pid]} times")
-            if counts[pid] == 0:
-                tally.lost += 1
-                tally.problems.append(f"{item.dossier.dossier_id}: {pid} not in MyUnisoft")
+        counts = Counter(str(e["entry_origin_partner_id"]) for e in env.myunisoft.entries(society))
+        tally.count_once(item.dossier.dossier_id, expected_steps(night, item), counts)
         number = str(item.dossier.payroll_dossier_number)
         books = books_net(
             env.myunisoft, society, night.period, linked_numbers(env.services.links, item.dossier.dossier_id)
@@ -135,8 +127,5 @@ def tally_replace(night: Night, items: Sequence[SeededDossier], runs: Sequence[R
         if books != silae_net(env.silae, number, night.period):
             tally.lost += 1
             tally.problems.append(f"{item.dossier.dossier_id}: the books differ from Silae's OD")
-    for run in _runs(night, runs):
-        if not run.status.finished:
-            tally.stuck += 1
-            tally.problems.append(f"{run.dossier_id}: run {run.run_id} left {run.status.value}")
+    tally.count_unfinished(_runs(night, runs))
     return tally

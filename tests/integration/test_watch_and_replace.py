@@ -15,7 +15,7 @@ from paysync.domain.periods import Period
 from paysync.usecases.sync_dossier import sync_run
 from tests.harness import Env, drain, run_nightly, society_entries
 from tests.integration.conftest import NIGHT
-from tests.integration.test_reminders import Mail
+from tests.integration.test_reminders import Mail, mail_for
 
 GARAGE, GARAGE_SOCIETY, GARAGE_NUMBER = "garage-leroy", 102, "000102"
 
@@ -168,18 +168,7 @@ def test_a_dossier_replacing_corrections_by_itself_does_so_at_its_watch(env: Env
 
 @pytest.fixture
 def mail(env: Env, monkeypatch: pytest.MonkeyPatch) -> Mail:
-    """The reminders function's environment on top of the test stack (as test_reminders sets it)."""
-    from paysync.config import get_reminder_settings
-    from paysync.notify.ses import SesMailer
-    from paysync.storage.notifications import NotificationLog
-    from tests.harness import reset_library_caches
-
-    for key, value in env.resources.function_environment("KeyExpiryRemindersFunction").items():
-        if not key.startswith(("SILAE_", "MYUNISOFT_")):
-            monkeypatch.setenv(key, value)
-    reset_library_caches()
-    settings = get_reminder_settings()
-    return Mail(env, NotificationLog(settings.notifications_table), SesMailer(settings.sender_email))
+    return mail_for(env, monkeypatch)
 
 
 def test_the_morning_digest_tells_a_finding_once(env: Env, synced: Period, mail: Mail) -> None:

@@ -10,17 +10,8 @@ from pydantic import Field
 from paysync.api.models.common import ViewModel
 from paysync.api.models.views import DiagnosisView, view_of
 from paysync.domain.models import WatchedEntry
+from paysync.domain.period_states import EntryState
 from paysync.usecases.period_view import PeriodView
-
-EntryStateName = Literal[
-    "in_sync",
-    "changed_in_silae",
-    "deleted_in_myunisoft",
-    "changed_in_myunisoft",
-    "new_in_silae",
-    "not_posted",
-    "blocked",
-]
 
 
 class TotalsView(ViewModel):
@@ -41,7 +32,7 @@ class PeriodEntryView(ViewModel):
         description="The entry's first partner id; its versions add `-v<n>`, reversals `-x<n>`."
     )
     label: str
-    state: EntryStateName
+    state: EntryState
     version: int | None = Field(description="The version in the books (None: none posted).")
     partner_id: str | None = Field(description="The `entry_origin_partner_id` of that version.")
     entry_id: int | None = Field(description="Its MyUnisoft entry id.")
