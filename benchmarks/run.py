@@ -8,7 +8,8 @@
 3. cold start of each function (import + what its first invocation loads) against ``import boto3``;
 4. DynamoDB items the nightly planning reads per due dossier (10 000 and 2 000 configured);
 5. peak memory of a worker syncing a dossier whose files total 20 MB, and 100 MB;
-6. the fault matrix: entries posted twice, lost, runs stuck, runs in the DLQ not transient (all 0).
+6. the fault matrix: entries posted twice, lost, runs stuck, runs in the DLQ not transient (all 0);
+7. the watch of synced periods: its extra vendor calls per watched dossier (``benchmarks/watch.py``).
 
 Durations of the nights are scaled down (``--scale``, ``--fast-scale``, see ``benchmarks/stack.py``);
 the table shows ratios, the machine it ran on, and a verdict per goal; it exits 1 when a benchmark
@@ -30,7 +31,7 @@ from pathlib import Path
 
 from benchmarks.common import RESULTS, Result, machine, say, table, write
 
-BENCHMARKS = ("night", "big", "coldstart", "planning", "memory", "faults")
+BENCHMARKS = ("night", "big", "coldstart", "planning", "memory", "faults", "watch")
 # The steady night, whose makespan is held to the floor, in real time: the local stack's own CPU
 # (~0.1 s per dossier) is not scaled, so at 1/5 it weighed five times more than on AWS and hid the
 # night's own time (its cpu_share was over 0.5). Its real floor is 1.3 min; see benchmarks/stack.py.
@@ -97,6 +98,12 @@ def _faults(args: argparse.Namespace) -> list[Result]:
     return run_faults(tiny=args.tiny)
 
 
+def _watch(args: argparse.Namespace) -> list[Result]:
+    from benchmarks.watch import run_watch
+
+    return run_watch(tiny=args.tiny)
+
+
 RUNNERS: dict[str, Callable[[argparse.Namespace], list[Result]]] = {
     "night": _night,
     "big": _big,
@@ -104,6 +111,7 @@ RUNNERS: dict[str, Callable[[argparse.Namespace], list[Result]]] = {
     "planning": _planning,
     "memory": _memory,
     "faults": _faults,
+    "watch": _watch,
 }
 
 

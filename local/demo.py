@@ -3,7 +3,8 @@
 Starts moto server (AWS, resources created from template.yaml) and the two vendor fakes on
 127.0.0.1, seeds two firms and nine dossiers, invokes ``nightly_pull`` with its sample event,
 drains the FIFO queue through ``sync_worker`` as Lambda would, prints what happened per dossier,
-then runs the same night again to show that nothing is posted twice.
+then runs the same night again to show that nothing is posted twice; the morning's emails; then a
+correction made in Silae after posting, found by the next watch and replaced (``local.demo_books``).
 
 Every base URL comes from the environment (SILAE_AUTH_URL, SILAE_API_URL, MYUNISOFT_API_URL):
 set them to point the same run at other servers; unset, the embedded fakes are used.
@@ -193,6 +194,10 @@ def main() -> int:
             print("ERREUR : une écriture a été postée deux fois", file=sys.stderr)
             return 1
         if not show_reminders(stack):
+            return 1
+        from local.demo_books import show_books_true_to_silae
+
+        if not show_books_true_to_silae(stack, world, queue_url):
             return 1
     return 0
 

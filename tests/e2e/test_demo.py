@@ -49,6 +49,11 @@ def test_make_demo_path_runs_the_night_twice_and_posts_nothing_twice() -> None:
     assert "Objet : La synchronisation de la paie a échoué pour 2 dossiers — Cabinet Dupont & Associés" in out
     assert "Gestion des clients secrets" in out
     assert "0 e-mail envoyé (jamais deux fois le même)" in out
+    # The books stay true to Silae: a correction after posting, found, replaced once.
+    assert "PAIE-MODIFIEE — L'OD de paie de" in out and "compte 641100 : 23780.50 → 24230.50" in out
+    assert "annulation de la version 1" in out and "nouvelle version 2" in out
+    assert "Solde par compte égal à l'OD de paie actuelle de Silae : oui" in out
+    assert "Remplacement relancé : 0 écriture envoyée" in out
     for firm in ("fiduciaire-lemoine", "cabinet-dupont"):
         html = REPO_ROOT / ".demo" / "emails" / f"{firm}.html"
         assert f"(version HTML : .demo/emails/{firm}.html)" in out and html.is_file()

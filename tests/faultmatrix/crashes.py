@@ -93,6 +93,7 @@ class CrashPoints:
             return bool(run.status.finished) and not any(d.details.get("interrupted") for d in run.diagnoses)
 
         after(sync_dossier.DossierSync, "fetch_payroll", "after_silae_fetch")
+        after(sync_dossier.DossierSync, "fetch_entries", "after_silae_fetch")  # watch and replace runs
         before(MyUnisoftClient, "create_entry", "between_claim_and_post")
         after(MyUnisoftClient, "create_entry", "after_post")
         before(Ledger, "mark_posted", "before_ledger_write")

@@ -17,7 +17,8 @@ of 75 combinations is some 170 deliveries, about 15 s of CPU.
 
 Counted per family: combinations run, entries expected, entries in MyUnisoft, duplicates, entries
 lost, runs stuck (not finished), runs in the dead-letter queue with a cause that retrying could not
-cure. The last four must be 0.
+cure. The last four must be 0. The replace path (``tests.faultmatrix.replace``) has a night of its
+own: every fault kind × crash point on replace runs, under the fake's defaults.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from tests.faultmatrix.aws import AWS_NIGHTS, AwsFault, AwsFaults, AwsNight
 from tests.faultmatrix.crashes import CRASH_POINTS, LEDGER_WIPED, CrashPoints, Killed, PlannedCrashes
 from tests.faultmatrix.existence import EXISTENCE_PATHS, set_path
 from tests.faultmatrix.nights import Night, NightStack, Tally
+from tests.faultmatrix.replace import replace_night
 from tests.faultmatrix.report import MatrixReport
 from tests.faultmatrix.vendor import FAULT_KINDS, FaultKind, faults_for
 from tests.harness import reset_library_caches
@@ -111,8 +113,10 @@ class FaultMatrix:
         points: Sequence[str] = MATRIX_POINTS,
         aws_nights: Sequence[AwsNight] = AWS_NIGHTS,
         reminders: bool = True,
+        replaces: bool = True,
     ) -> None:
         self.stack = stack
+        self.replaces = replaces
         self.crashes = crashes
         self.planned = planned
         self.behaviours = list(behaviours if behaviours is not None else matrix_behaviours())
@@ -135,6 +139,8 @@ class FaultMatrix:
         try:
             for number, behaviour in enumerate(self.behaviours):
                 self.vendor_night(behaviour, number)
+            if self.replaces:
+                replace_night(self)
             for aws_night in self.aws_nights:
                 self.aws_night(aws_night)
             if self.reminders:
@@ -308,6 +314,7 @@ def run_matrix(
     points: Sequence[str] = MATRIX_POINTS,
     aws_nights: Sequence[AwsNight] = AWS_NIGHTS,
     reminders: bool = True,
+    replaces: bool = True,
 ) -> MatrixReport:
     """The matrix on a local stack of its own (in-process moto, both fakes), started and stopped
     here; the environment is restored after."""
@@ -345,6 +352,7 @@ def run_matrix(
                     points=points,
                     aws_nights=aws_nights,
                     reminders=reminders,
+                    replaces=replaces,
                 )
                 return matrix.run()
     finally:

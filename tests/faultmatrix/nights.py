@@ -138,6 +138,24 @@ class Tally:
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.problems.extend(other.problems)
 
+    def count_once(self, dossier_id: str, partner_ids: Sequence[str], counts: Counter[str]) -> None:
+        """Each partner id expected once in MyUnisoft (``counts``: how many entries carry it)."""
+        for pid in partner_ids:
+            self.expected += 1
+            self.in_myunisoft += min(counts[pid], 1)
+            if counts[pid] > 1:
+                self.duplicates += counts[pid] - 1
+                self.problems.append(f"{dossier_id}: {pid} posted {counts[pid]} times")
+            if counts[pid] == 0:
+                self.lost += 1
+                self.problems.append(f"{dossier_id}: {pid} not in MyUnisoft")
+
+    def count_unfinished(self, runs: Sequence[Run]) -> None:
+        for run in runs:
+            if not run.status.finished:
+                self.stuck += 1
+                self.problems.append(f"{run.dossier_id}: run {run.run_id} left {run.status.value}")
+
     @property
     def clean(self) -> bool:
         return not (self.duplicates or self.lost or self.stuck or self.dead_letters_not_transient)
@@ -233,19 +251,8 @@ class Night:
         counts = self.entries()
         tally = Tally()
         for item in chosen:
-            for pid in self.partner_ids(item):
-                tally.expected += 1
-                tally.in_myunisoft += min(counts[pid], 1)
-                if counts[pid] > 1:
-                    tally.duplicates += counts[pid] - 1
-                    tally.problems.append(f"{item.dossier.dossier_id}: {pid} posted {counts[pid]} times")
-                if counts[pid] == 0:
-                    tally.lost += 1
-                    tally.problems.append(f"{item.dossier.dossier_id}: {pid} not in MyUnisoft")
-        for run in self.runs(chosen):
-            if not run.status.finished:
-                tally.stuck += 1
-                tally.problems.append(f"{run.dossier_id}: run {run.run_id} left {run.status.value}")
+            tally.count_once(item.dossier.dossier_id, self.partner_ids(item), counts)
+        tally.count_unfinished(self.runs(chosen))
         return tally
 
     def next_day(self) -> date:

@@ -11,6 +11,7 @@ from tests.conftest import record_summary
 from tests.faultmatrix.aws import AWS_NIGHTS
 from tests.faultmatrix.existence import EXISTENCE_PATHS
 from tests.faultmatrix.matrix import MATRIX_POINTS, SES_NIGHT, matrix_behaviours, run_matrix
+from tests.faultmatrix.replace import REPLACE_ROW
 from tests.faultmatrix.report import MatrixReport
 from tests.faultmatrix.vendor import FAULT_KINDS, MYUNISOFT_KINDS, SILAE_KINDS
 
@@ -31,8 +32,10 @@ def test_every_combination_ran(report: MatrixReport) -> None:
     for night in AWS_NIGHTS:
         assert report.rows[f"AWS: {night.name}"].combinations == 1
     assert report.rows[SES_NIGHT].expected > 0
+    assert report.rows[REPLACE_ROW].combinations == len(FAULT_KINDS) * len(MATRIX_POINTS)
     assert (
-        report.total.combinations == len(FAULT_KINDS) * len(MATRIX_POINTS) * behaviours + len(AWS_NIGHTS) + 1
+        report.total.combinations
+        == len(FAULT_KINDS) * len(MATRIX_POINTS) * (behaviours + 1) + len(AWS_NIGHTS) + 1
     )
 
 

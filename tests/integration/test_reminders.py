@@ -64,6 +64,10 @@ class Mail:
 
 @pytest.fixture
 def mail(env: Env, monkeypatch: pytest.MonkeyPatch) -> Mail:
+    return mail_for(env, monkeypatch)
+
+
+def mail_for(env: Env, monkeypatch: pytest.MonkeyPatch) -> Mail:
     """The reminders function's environment (from template.yaml) on top of the test stack."""
     for key, value in env.resources.function_environment("KeyExpiryRemindersFunction").items():
         if not key.startswith(("SILAE_", "MYUNISOFT_")):

@@ -425,6 +425,7 @@ def test_policies_are_least_privilege(template: dict[str, Any], resolver: Resolv
     assert granted["NightlyPullFunction"] == {
         ("dynamodb:Query", f"{arn('ConfigTable')}/index/DueIndex"),
         ("dynamodb:GetItem", arn("ConfigTable")),
+        ("dynamodb:UpdateItem", arn("ConfigTable")),  # a watched period's next watch
         ("dynamodb:GetItem", arn("RunsTable")),
         ("dynamodb:PutItem", arn("RunsTable")),
         ("sqs:SendMessage", arn("SyncQueue")),

@@ -1,16 +1,13 @@
 // A dossier's « Périodes »: one month's entries as they stand (in sync, modified in Silae, deleted or
 // edited in MyUnisoft…), with « Remplacer » behind a confirmation that shows the difference.
 //
-// The period view (GET /dossiers/{id}/periods/{period}, `?live=true` for a fresh look) and the replace
-// (POST /dossiers/{id}/sync with {"period", "replace": true}; with "dry_run" it previews) come with
-// "The books stay true to Silae" (issue 12). Until they are deployed the API answers 404 « Cette route
-// n'existe pas. », shown like any other error. The entry fields read here are the issue's (state,
-// version, MyUnisoft entry id, posted and current totals, the lines that differ); the readers accept
-// the spellings it leaves open.
+// The period view is GET /dossiers/{id}/periods/{period} (`?live=true`: checked against Silae and
+// MyUnisoft now); the replace is POST /dossiers/{id}/sync with {"period", "replace": true} (with
+// "dry_run": true it previews the reversals and new versions). See openapi.json's PeriodAnswer.
 
 import { call, get, send, seg } from "../api.js";
 import { fill, h } from "../dom.js";
-import { closedPeriods, euros, period } from "../format.js";
+import { closedPeriods, dateTime, euros, period } from "../format.js";
 import { followRun } from "../runs.js";
 import { badge } from "../status.js";
 import { confirmDialog, diagnosisList, errorBox, field, loading, panel, runAction, table } from "../ui.js";
@@ -47,31 +44,24 @@ const REPLACEABLE = new Set(["changed_in_silae", "deleted_in_myunisoft", "new_in
 
 /** @param {any} raw */
 function readTotals(raw) {
-  if (!raw) return { debit: null, credit: null };
-  if (typeof raw === "string" || typeof raw === "number") return { debit: String(raw), credit: String(raw) };
-  return { debit: raw.debit ?? null, credit: raw.credit ?? null };
-}
-
-/** @param {any} raw */
-function readDifference(raw) {
-  return /** @type {Difference} */ ({
-    account: String(raw.account ?? raw.account_number ?? ""),
-    label: String(raw.label ?? ""),
-    before: raw.before ?? raw.posted ?? null,
-    after: raw.after ?? raw.current ?? null,
-  });
+  return raw ? { debit: raw.debit ?? null, credit: raw.credit ?? null } : { debit: null, credit: null };
 }
 
 /** @param {any} raw */
 export function readEntry(raw) {
   return /** @type {PeriodEntry} */ ({
-    label: String(raw.label ?? raw.partner_id ?? ""),
-    state: String(raw.state ?? raw.status ?? ""),
+    label: String(raw.label ?? raw.base_id ?? ""),
+    state: String(raw.state ?? ""),
     version: raw.version ?? null,
-    entryId: raw.entry_id ?? raw.myunisoft_entry_id ?? null,
-    posted: readTotals(raw.posted_totals ?? raw.posted),
-    current: readTotals(raw.current_totals ?? raw.current),
-    differences: (raw.differences ?? raw.diff ?? raw.lines_changed ?? []).map(readDifference),
+    entryId: raw.entry_id ?? null,
+    posted: readTotals(raw.posted_totals),
+    current: readTotals(raw.current_totals),
+    differences: (raw.differences ?? []).map((/** @type {any} */ d) => ({
+      account: String(d.account ?? ""),
+      label: String(d.label ?? ""),
+      before: d.before ?? null,
+      after: d.after ?? null,
+    })),
     diagnoses: raw.diagnoses ?? [],
   });
 }
@@ -163,6 +153,13 @@ export async function renderPeriods({ main, params, signal }) {
     return [
       answer.diagnoses?.length ? diagnosisList(answer.diagnoses) : null,
       h("p", { class: "lead" }, `${period(chosen)} : ${entries.length} écriture(s), ${toReplace.length} à remplacer.`),
+      h(
+        "p",
+        { class: "muted", "data-checked": answer.checked_at ? "yes" : "no" },
+        answer.checked_at
+          ? `Comparé à Silae et MyUnisoft le ${dateTime(answer.checked_at)}${answer.live ? " (à l'instant)" : ""}.`
+          : "Pas encore comparé à Silae et MyUnisoft : cochez « Vérifier maintenant » pour le faire.",
+      ),
       entryTable(entries),
       toReplace.length
         ? h("div", { class: "actions" }, replace, h("p", { class: "muted" }, "Annule la version envoyée puis envoie la version actuelle de Silae, une seule fois."))

@@ -11,6 +11,7 @@ import datetime as dt
 import itertools
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -257,6 +258,32 @@ class MyUnisoftState:
             if exercice.society_id != society_id:
                 raise KeyError(exercice_id)
             exercice.closed = closed
+
+    def delete_entry(self, society_id: int, entry_id: int) -> None:
+        """Someone deletes the entry in MyUnisoft: gone from the books, the listing and the lookup."""
+        with self.lock:
+            entry = self.entry_records.get(entry_id)
+            if entry is None or entry.society_id != society_id:
+                raise KeyError(entry_id)
+            del self.entry_records[entry_id]
+            origin = entry.record["entry_origin_partner_id"]
+            if origin is not None:
+                kept = [i for i in self.origin_ids.get((society_id, origin), []) if i != entry_id]
+                if kept:
+                    self.origin_ids[(society_id, origin)] = kept
+                else:
+                    self.origin_ids.pop((society_id, origin), None)
+
+    def edit_entry(
+        self, society_id: int, entry_id: int, change: Callable[[list[dict[str, Any]]], None]
+    ) -> None:
+        """An accountant edits the entry in MyUnisoft: ``change`` edits its lines in place
+        (``account_id``, ``label``, ``debit``, ``credit``); it keeps its partner id."""
+        with self.lock:
+            entry = self.entry_records.get(entry_id)
+            if entry is None or entry.society_id != society_id:
+                raise KeyError(entry_id)
+            change(entry.record["lines"])
 
     def entries(self, society_id: int) -> list[dict[str, Any]]:
         """What was posted to a dossier, oldest first, attachments decoded.

@@ -23,6 +23,7 @@ from local.fakes.silae.answers import (
     CODE_SERVER,
     CODE_UNRECOVERABLE,
     MESSAGE_EMPTY_DOSSIERS,
+    PARIS,
     Answer,
     api_errors,
     bad_request,
@@ -79,6 +80,7 @@ class FakeSilae(SilaeState, FakeServer):
             "/v1/InfosTechniquesDossiers/ListeDossiers": (False, self._liste_dossiers),
             "/v1/EcrituresComptables/EcrituresComptables4": (True, self._ecritures_comptables4),
             "/v1/EcrituresComptables/RecupererFichiersEcrituresComptables": (True, self._fichiers),
+            "/v1/InfosTechniquesDossiers/DossierRecupererPeriodeEnCours": (False, self._periode_en_cours),
         }
         self.route("POST", TOKEN_PATH, self._token)
         self.route("POST", f"{API_PREFIX}/v1/[^/]+/[^/]+", self._api)
@@ -104,6 +106,7 @@ class FakeSilae(SilaeState, FakeServer):
             self._tokens.clear()
             self._payroll.clear()
             self._properties.clear()
+            self._open_periods.clear()
             self.scope = SILAE_DEFAULT_SCOPE
             self.clock = time.time
             self.token_lifetime_seconds = 3600
@@ -362,6 +365,34 @@ class FakeSilae(SilaeState, FakeServer):
             for name, content in payroll.files
         ]
         return Response(body={"fichiers": fichiers})
+
+    def _periode_en_cours(
+        self, configuration: Configuration, checked: _DossierRequest | None, request: Request
+    ) -> Response:
+        """``DossierRecupererPeriodeEnCours`` (``DossierRequest``: no period): the open month's first
+        day; the same dossier checks as the other dossier routes."""
+        listed = [part.strip() for part in (request.header("dossiers") or "").split(",") if part.strip()]
+        if not listed:
+            raise bad_request(CODE_EMPTY_DOSSIERS, MESSAGE_EMPTY_DOSSIERS)
+        try:
+            body = request.json()
+        except ValueError:
+            body = None
+        dossier = body.get("numeroDossier") if isinstance(body, dict) else None
+        if not isinstance(dossier, str) or not dossier.strip():
+            raise bad_request(CODE_INVALID_REQUEST, "Le champ numeroDossier est obligatoire.")
+        if dossier not in listed:
+            raise bad_request(
+                CODE_DOSSIER_NOT_IN_HEADER, f"Le dossier {dossier} est absent de l'en-tête dossiers."
+            )
+        if dossier not in configuration.dossiers:
+            raise bad_request(
+                self.dossier_denied_code,
+                f"L'utilisateur de la configuration API n'a pas accès au dossier {dossier}.",
+            )
+        with self._state:
+            month = self._open_periods.get(dossier) or Period.of(self._now().astimezone(PARIS).date())
+        return Response(body={"periodeEnCours": f"{month.first_day.isoformat()}T00:00:00"})
 
     def _now(self) -> datetime:
         return datetime.fromtimestamp(self.clock(), UTC)

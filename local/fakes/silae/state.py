@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import copy
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -68,6 +68,8 @@ class SilaeState:
         self._tokens: dict[str, IssuedToken] = {}
         self._payroll: dict[tuple[str, Period], Payroll] = {}
         self._properties: dict[str, DossierProperties] = {}
+        # DossierRecupererPeriodeEnCours: the dossier's open month (default: the clock's month)
+        self._open_periods: dict[str, Period] = {}
 
     def add_api_account(
         self,
@@ -179,6 +181,27 @@ class SilaeState:
         ]
         with self._state:
             self._payroll[(dossier_number, period)] = Payroll(ruptures, [(n, bytes(c)) for n, c in files])
+
+    def ruptures(self, dossier_number: str, period: Period) -> list[dict[str, Any]]:
+        """A copy of the period's OD as ``EcrituresComptables4`` gives it."""
+        with self._state:
+            return copy.deepcopy(self._payroll[(dossier_number, period)].ruptures)
+
+    def set_open_period(self, dossier_number: str, period: Period | None) -> None:
+        """The month the dossier's payroll is at in Silae (not closed yet); None: the current month."""
+        with self._state:
+            if period is None:
+                self._open_periods.pop(dossier_number, None)
+            else:
+                self._open_periods[dossier_number] = period
+
+    def correct_payroll(
+        self, dossier_number: str, period: Period, change: Callable[[list[dict[str, Any]]], None]
+    ) -> None:
+        """A payroll manager reopens the month and recalculates: ``change`` edits the period's
+        ``ruptures`` in place (its files stay); Silae regenerates the OD."""
+        with self._state:
+            change(self._payroll[(dossier_number, period)].ruptures)
 
 
 def _aware(moment: datetime) -> datetime:

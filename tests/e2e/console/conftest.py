@@ -4,25 +4,17 @@ per test. A page that throws or breaks the Content-Security-Policy fails its tes
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterator
 
 import pytest
 
-from tests.contracts import REPO_ROOT
 from tests.e2e.console.served import CHROMIUM, CHROMIUM_ARGS, Console, Served, served_console
 
 try:
     from playwright.sync_api import Browser, sync_playwright
 except ImportError:  # pragma: no cover - playwright is a dev dependency
     sync_playwright = None
-
-
-def route_documented(path: str) -> bool:
-    """Whether openapi.json (the API's contract, generated from the routes) has this route."""
-    document = json.loads((REPO_ROOT / "openapi.json").read_text(encoding="utf-8"))
-    return path in document["paths"]
 
 
 @pytest.fixture(scope="session")

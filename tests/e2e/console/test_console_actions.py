@@ -231,3 +231,35 @@ def test_discovery_accepts_proposals_in_one_bulk_call(console: Console) -> None:
     page.locator("[data-output=bulk] tr[data-result=unchanged]").first.wait_for(timeout=60_000)
     assert {r.get_attribute("data-result") for r in results.all()} == {"unchanged"}
     assert api(console.served, "GET", f"/firms/{DUPONT}/dossiers")["dossiers"] == dossiers
+
+
+def test_a_correction_in_silae_is_seen_on_the_period_screen_and_replaced_once(console: Console) -> None:
+    from decimal import Decimal
+
+    from local.books import add_a_bonus
+
+    served = console.served
+    period = served.world.period
+    served.stack.silae.correct_payroll("000201", period, add_a_bonus(Decimal("120.00")))
+    console.signed_in_at(LEMOINE, "#/dossiers/cafe-gare/periodes")
+    page = console.page
+    page.locator("tr[data-state]").first.wait_for()
+    page.get_by_label("Vérifier maintenant dans Silae et MyUnisoft").check()
+    page.get_by_role("button", name="Afficher").click()
+    row = page.locator("tr[data-state=changed_in_silae]")
+    row.wait_for(timeout=60_000)
+    assert "Modifiée dans Silae" in row.inner_text() and "641100" in row.inner_text()
+    assert "PAIE-MODIFIEE" in page.locator("[data-output=period]").inner_text()
+
+    page.get_by_role("button", name="Remplacer").click()
+    dialog = page.locator("dialog")
+    dialog.wait_for(timeout=60_000)  # after the dry run's preview
+    assert "Annulation — " in dialog.inner_text()
+    dialog.get_by_role("button", name="Remplacer").click()
+    page.locator("[data-output=replace] .run-result").wait_for(timeout=60_000)
+    origins = [e["entry_origin_partner_id"] for e in served.stack.myunisoft.entries(201)]
+    assert len(origins) == 3 and origins[1].endswith("-x1") and origins[2].endswith("-v2")
+
+    page.get_by_role("button", name="Afficher").click()
+    page.locator("tr[data-state=in_sync]").first.wait_for(timeout=60_000)
+    assert page.locator("tr[data-state=changed_in_silae]").count() == 0

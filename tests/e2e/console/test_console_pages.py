@@ -8,7 +8,6 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.e2e.console.conftest import route_documented
 from tests.e2e.console.served import DUPONT, LEMOINE, Console, Served
 
 pytestmark = pytest.mark.e2e
@@ -252,24 +251,9 @@ def test_pages_fit_a_tablet_s_width(console: Console) -> None:
         assert wide == 0, route  # tables become cards instead of scrolling sideways
 
 
-@pytest.mark.skipif(
-    not route_documented("/dossiers/{dossier_id}/periods/{period}"),
-    reason="GET /dossiers/{dossier_id}/periods/{period} is not in openapi.json yet (issue 12)",
-)
 def test_the_period_view_shows_each_entry_s_state(console: Console) -> None:
     console.signed_in_at(DUPONT, "#/dossiers/boulangerie-martin/periodes")
     row = console.page.locator("tr[data-state]").first
     row.wait_for()
     assert row.get_attribute("data-state") == "in_sync"
     assert "À jour" in row.inner_text()
-
-
-def test_the_period_screen_shows_the_api_s_answer_until_the_route_exists(console: Console) -> None:
-    """Before "The books stay true to Silae" lands, the route is absent: its 404, said gracefully."""
-    if route_documented("/dossiers/{dossier_id}/periods/{period}"):
-        pytest.skip("the period view exists: test_the_period_view_shows_each_entry_s_state covers it")
-    console.signed_in_at(DUPONT, "#/dossiers/boulangerie-martin/periodes")
-    alert = console.page.locator("[data-output=period] .alert--error")
-    alert.wait_for()
-    assert "Cette route n'existe pas." in alert.inner_text()
-    assert console.page.get_by_role("heading", name="Boulangerie Martin").is_visible()

@@ -111,6 +111,7 @@ def test_api_functions_are_least_privilege(template: dict[str, Any]) -> None:
         ("dynamodb:GetItem", _arn("SocietyFactsTable")),
         ("dynamodb:UpdateItem", _arn("SocietyFactsTable")),  # facts a dry run had to fetch
         ("sqs:SendMessage", _arn("SyncQueue")),
+        ("dynamodb:GetItem", _arn("LedgerTable")),  # the period view: what was posted
         ("secretsmanager:GetSecretValue", f"{SECRETS}/*"),
     }
     assert _grants(template, "TestConnectionFunction") == {

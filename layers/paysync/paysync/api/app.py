@@ -36,10 +36,10 @@ SECURITY: list[dict[str, list[str]]] = [{"apiKey": []}]
 DOCS_PATHS = frozenset({"/openapi.json", "/swagger"})
 
 # modules of paysync.api.routes
-AREAS = ("settings", "status", "sync", "connection", "admin", "accounts", "discovery", "bulk")
+AREAS = ("settings", "status", "sync", "periods", "connection", "admin", "accounts", "discovery", "bulk")
 FUNCTION_AREAS: dict[str, tuple[str, ...]] = {
     "settings_api": ("settings", "status", "admin", "bulk"),
-    "on_demand_sync": ("sync",),
+    "on_demand_sync": ("sync", "periods"),  # the period view's live watch calls both vendors
     # The account views and the discovery read the firm's credentials, as the connection test
     # does: the settings function never reads a secret back.
     "test_connection": ("connection", "accounts", "discovery"),

@@ -310,3 +310,31 @@ def myunisoft_doubt(code: str, *, myunisoft_code: str, request_id: str | None, *
     """One of the two diagnoses above, naming MyUnisoft's code and request-id in its message."""
     said = f"code {myunisoft_code}" + (f", request-id {request_id}" if request_id else "")
     return diagnosis(code, arg=said, myunisoft_code=myunisoft_code, request_id=request_id, **details)
+
+
+# The watch of synced periods (paysync.usecases.watch): the books against Silae and MyUnisoft.
+_CATALOGUE["PAIE-MODIFIEE"] = (
+    _D,
+    "L'OD de paie de %1 a été modifiée dans Silae après son envoi dans MyUnisoft.",
+    "Une fois la paie définitive, remplacez-la (« Remplacer » sur la page Périodes, ou POST "
+    '/dossiers/{id}/sync avec {"period": …, "replace": true}) : paysync annule la version envoyée et '
+    "envoie la nouvelle, une seule fois.",
+)
+_CATALOGUE["ECRITURE-SUPPRIMEE"] = (
+    _D,
+    "L'écriture %1 n'est plus dans MyUnisoft.",
+    "Si elle a été supprimée par erreur, envoyez-la de nouveau (« Remplacer » sur la page Périodes) : "
+    "paysync envoie la version actuelle de Silae, une seule fois.",
+)
+_CATALOGUE["ECRITURE-MODIFIEE"] = (
+    _D,
+    "L'écriture %1 a été modifiée dans MyUnisoft après son envoi.",
+    "Pour information : un collaborateur l'a peut-être corrigée volontairement. paysync ne la remplace "
+    "jamais de lui-même ; vérifiez-la dans MyUnisoft.",
+)
+_CATALOGUE["PAIE-NON-CLOTUREE"] = (
+    _D,
+    "La paie de %1 n'est pas encore clôturée dans votre logiciel de paie (période en cours).",
+    "Aucune action requise : la période sera récupérée automatiquement une nuit suivante, une fois "
+    "la paie clôturée.",
+)

@@ -16,10 +16,12 @@ from typing import Any
 
 from paysync.domain.accounts import missing_account
 from paysync.domain.diagnoses import Diagnosis, diagnosis
+from paysync.domain.fingerprint import ContentLine, EntryContent
 from paysync.domain.payroll import Direction, PayrollFile, PayrollGroup
 from paysync.domain.periods import Period
 
 CENT = Decimal("0.01")
+REVERSAL_PREFIX = "Annulation — "
 LABEL_MAX = 50  # NewEntryLine.label maxLength
 FILE_NAME_MAX = 50  # PJ.name maxLength
 # PJ.type enum of the NewEntry schema, by file extension.
@@ -123,10 +125,48 @@ class EntryDraft:
     blocked_by: tuple[Diagnosis, ...] = field(default=())
     file_names: tuple[str, ...] = ()
     notices: tuple[Diagnosis, ...] = ()  # non-blocking: e.g. an account created despite a same-label one
+    content: EntryContent | None = None  # what it says (date, journal, lines), fingerprinted
+    version: int = 1
 
     @property
     def postable(self) -> bool:
         return self.body is not None
+
+
+def entry_label(group: PayrollGroup, period: Period) -> str:
+    return clip_label(group.label or f"OD de paie {period}")
+
+
+def group_content(group: PayrollGroup, period: Period, journal: str | int) -> EntryContent:
+    """What the entry built from ``group`` says, as posted: the date, journal, accounts, amounts in
+    cents and labels of ``build_entry``'s body."""
+    label = entry_label(group, period)
+    return EntryContent.of(
+        period.last_day,
+        journal,
+        (
+            ContentLine(line.account, line.direction, to_cents(line.amount), clip_label(line.label or label))
+            for line in group.lines
+        ),
+    )
+
+
+def reversal_content(content: EntryContent) -> EntryContent:
+    """The reversal of a posted entry: same date and journal, every line's direction swapped, its
+    label prefixed « Annulation — »."""
+    return EntryContent.of(
+        content.day,
+        content.journal,
+        (
+            ContentLine(
+                x.account,
+                Direction.CREDIT if x.direction is Direction.DEBIT else Direction.DEBIT,
+                x.amount,
+                clip_label(REVERSAL_PREFIX + x.label),
+            )
+            for x in content.lines
+        ),
+    )
 
 
 def build_entry(
@@ -141,13 +181,15 @@ def build_entry(
     dossier_number: str = "",
     blocked_accounts: Mapping[str, Diagnosis] | None = None,
     notices: Sequence[Diagnosis] = (),
+    version: int = 1,
 ) -> EntryDraft:
     """Map one payroll group to a NewEntry body, or block it with diagnoses.
 
     Never produces an unbalanced body (ECR1) nor one with an unresolved account (COMPTE2).
     """
-    label = clip_label(group.label or f"OD de paie {period}")
+    label = entry_label(group, period)
     sums = totals(group)
+    content = group_content(group, period, diary_id)
     problems: list[Diagnosis] = []
     if not group.lines:
         problems.append(diagnosis("ECR1", entry=label, debit="0.00", credit="0.00"))
@@ -162,7 +204,9 @@ def build_entry(
     attachable = [f for f in files if pj_type(f.name) is not None]
     names = tuple(pj_name(f.name) for f in attachable)
     if problems:
-        return EntryDraft(partner_id, label, sums, None, tuple(problems), names)
+        return EntryDraft(
+            partner_id, label, sums, None, tuple(problems), names, content=content, version=version
+        )
 
     date_piece = period.last_day.isoformat()
     lines = [
@@ -183,10 +227,7 @@ def build_entry(
         "etablissement_id": society_id,
         "diary_id": diary_id,
         "entry_origin_partner_id": partner_id,
-        "json": json.dumps(
-            {"source": "paysync", "silae_dossier": dossier_number, "period": str(period), "group": label},
-            ensure_ascii=False,
-        ),
+        "json": entry_json(dossier_number, period, label, version, content),
         "comment": {"content": f"OD de paie {period} importée depuis Silae par paysync — {label}"},
     }
     if attachable:
@@ -194,7 +235,73 @@ def build_entry(
             {"name": name, "type": pj_type(f.name), "content": f.base64}
             for name, f in zip(names, attachable, strict=True)
         ]
-    return EntryDraft(partner_id, label, sums, body, (), names, tuple(notices))
+    return EntryDraft(
+        partner_id, label, sums, body, (), names, tuple(notices), content=content, version=version
+    )
+
+
+def entry_json(
+    dossier_number: str, period: Period, label: str, version: int, content: EntryContent, *, reverses: int = 0
+) -> str:
+    """The entry's own ``json`` field: where it comes from, its version and its fingerprint, so that
+    what paysync posted can be told from MyUnisoft's listing even if paysync's records are lost."""
+    found: dict[str, Any] = {
+        "source": "paysync",
+        "silae_dossier": dossier_number,
+        "period": str(period),
+        "group": label,
+        "version": version,
+        "fingerprint": content.fingerprint,
+    }
+    if reverses:
+        found["reverses_version"] = reverses
+    return json.dumps(found, ensure_ascii=False)
+
+
+def build_reversal(
+    content: EntryContent,
+    *,
+    partner_id: str,
+    label: str,
+    version: int,
+    period: Period,
+    society_id: int,
+    accounts: Mapping[str, int],
+    dossier_number: str = "",
+) -> EntryDraft:
+    """The reversal of a posted version (its ``content``): a NewEntry body with no file, or blocked
+    when an account of it is not resolved."""
+    reversal = reversal_content(content)
+    reversal_label = clip_label(REVERSAL_PREFIX + label)
+    sums = Totals(reversal.debit, reversal.credit)
+    missing = sorted({line.account for line in reversal.lines if line.account not in accounts})
+    if missing:
+        problems = tuple(missing_account(n).with_details(entry=reversal_label) for n in missing)
+        return EntryDraft(partner_id, reversal_label, sums, None, problems, content=reversal, version=version)
+    day = reversal.day.isoformat()
+    body: dict[str, Any] = {
+        "entry_list": [
+            {
+                "account_id": accounts[line.account],
+                "label": line.label,
+                "debit": float(line.amount) if line.direction is Direction.DEBIT else 0,
+                "credit": float(line.amount) if line.direction is Direction.CREDIT else 0,
+                "deadline": day,
+            }
+            for line in reversal.lines
+        ],
+        "date_piece": day,
+        "period_from": period.first_day.isoformat(),
+        "period_to": period.last_day.isoformat(),
+        "etablissement_id": society_id,
+        "diary_id": int(reversal.journal),
+        "entry_origin_partner_id": partner_id,
+        "json": entry_json(dossier_number, period, label, version, reversal, reverses=version),
+        "comment": {
+            "content": f"Annulation par paysync de la version {version} de l'OD de paie {period} — {label}"
+        },
+    }
+    return EntryDraft(partner_id, reversal_label, sums, body, content=reversal, version=version)
 
 
 def _decoded_size(b64: str) -> int:

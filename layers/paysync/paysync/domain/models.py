@@ -83,6 +83,11 @@ class Dossier(BaseModel):
     auto_pull: bool = False  # "Compta" ticked in Administration dossiers
     run_day: int = Field(default=1, ge=1, le=31)
     auto_create_accounts: bool = False
+    # The watch of synced periods (paysync.usecases.watch): how long, how often, and whether a
+    # correction found in Silae is replaced without waiting for the firm.
+    watch_days: int = Field(default=62, ge=0, le=366)
+    watch_interval_days: int = Field(default=7, ge=1, le=62)
+    auto_replace_corrections: bool = False
     contact_emails: list[str] = []
     payroll_override: PayrollCredentialsInfo | None = None
     has_societe_token: bool = False
@@ -127,6 +132,9 @@ class RunStatus(StrEnum):
 
 
 Trigger = Literal["nightly", "on_demand"]
+# sync: post the period's entries; watch: compare what was posted with Silae and MyUnisoft (posts
+# nothing unless the dossier replaces corrections by itself); replace: post reversals and versions.
+RunKind = Literal["sync", "watch", "replace"]
 
 
 EntryStatus = Literal["posted", "already_posted", "blocked", "dry_run"]
@@ -144,6 +152,26 @@ class RunEntry(BaseModel):
     diagnoses: list[Diagnosis] = []
     # Dry runs only: the NewEntry body that would be posted, files by name, type and size (no content).
     preview: dict[str, Any] | None = None
+    # Replace runs: an entry's new version, or the reversal of a posted version (its number).
+    step: Literal["entry", "reversal"] = "entry"
+    version: int = 1
+
+
+class WatchedEntry(BaseModel):
+    """What a watch found of one entry (``paysync.domain.period_states``), as recorded on its run."""
+
+    base_id: str
+    label: str
+    state: str
+    version: int | None = None
+    partner_id: str | None = None
+    entry_id: int | None = None
+    posted_at: str | None = None
+    posted_debit: str | None = None
+    posted_credit: str | None = None
+    current_debit: str | None = None
+    current_credit: str | None = None
+    differences: list[dict[str, Any]] = []
 
 
 class Run(BaseModel):
@@ -152,6 +180,7 @@ class Run(BaseModel):
     firm_id: str
     period: str
     trigger: Trigger
+    kind: RunKind = "sync"
     status: RunStatus = RunStatus.QUEUED
     message_group: str
     created_at: datetime = Field(default_factory=utcnow)
@@ -161,6 +190,7 @@ class Run(BaseModel):
     entries: list[RunEntry] = []
     diagnoses: list[Diagnosis] = []
     request_ids: list[str] = []
+    findings: list[WatchedEntry] = []  # watch and replace runs: each entry's state
     # Sent again from the dead-letter queue by an operator (paysync.ops.replay): how often, last when.
     replays: int = 0
     replayed_at: datetime | None = None

@@ -17,6 +17,8 @@ stops (``SILAE13``). Firms are reminded 60, 30, 15, 7 and 1 days before it expir
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -25,6 +27,7 @@ from zoneinfo import ZoneInfo
 
 from paysync.domain.diagnoses import Diagnosis
 from paysync.domain.models import Dossier, Firm, PayrollCredentialsInfo, Run, RunStatus
+from paysync.domain.period_diagnoses import open_findings
 
 THRESHOLDS: Final = (60, 30, 15, 7, 1)
 EXPIRED: Final = "expired"
@@ -153,6 +156,47 @@ class FailedDossier:
         return failure_key(self.run_id)
 
 
+def finding_key(dossier_id: str, period: str, found: Diagnosis) -> str:
+    """The same finding (code and details: entries, totals, differences) found by next week's watch
+    has the same key: it is emailed once."""
+    details = json.dumps(found.details, sort_keys=True, ensure_ascii=False, default=str)
+    digest = hashlib.sha256(f"{found.code}|{details}".encode()).hexdigest()[:20]
+    return f"FINDING#{dossier_id}#{period}#{found.code}#{digest}"
+
+
+@dataclass(frozen=True)
+class PeriodFinding:
+    """What a watch found in a synced period, to tell the firm once."""
+
+    dossier_id: str
+    dossier_name: str
+    firm_id: str
+    period: str
+    diagnosis: Diagnosis
+    contacts: tuple[str, ...] = ()
+
+    @property
+    def key(self) -> str:
+        return finding_key(self.dossier_id, self.period, self.diagnosis)
+
+
+def period_findings(dossier: Dossier, run: Run) -> list[PeriodFinding]:
+    """The findings of a watch worth an email (a replace's were the watch's, and are fixed)."""
+    if run.kind != "watch" or run.dossier_id != dossier.dossier_id:
+        return []
+    return [
+        PeriodFinding(
+            dossier.dossier_id,
+            dossier.name,
+            dossier.firm_id,
+            run.period,
+            found,
+            tuple(dossier.contact_emails),
+        )
+        for found in open_findings(run)
+    ]
+
+
 def failure_key(run_id: str) -> str:
     return f"FAILURE#{run_id}"
 
@@ -204,11 +248,16 @@ class Digest:
     day: date
     reminders: tuple[DueReminder, ...] = ()
     failures: tuple[FailedDossier, ...] = ()
+    findings: tuple[PeriodFinding, ...] = ()
     keys: tuple[str, ...] = field(init=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(
-            self, "keys", tuple(r.key for r in self.reminders) + tuple(f.key for f in self.failures)
+            self,
+            "keys",
+            tuple(r.key for r in self.reminders)
+            + tuple(f.key for f in self.failures)
+            + tuple(f.key for f in self.findings),
         )
 
     @property
@@ -217,17 +266,21 @@ class Digest:
 
     @property
     def empty(self) -> bool:
-        return not self.reminders and not self.failures
+        return not self.reminders and not self.failures and not self.findings
 
     @property
     def recipients(self) -> list[str]:
         """The firm's contacts, then those of the dossiers that dossier-level items are about."""
-        dossier_contacts = [
-            c
-            for r in self.reminders
-            if r.credential.level == "dossier"
-            for c in r.credential.dossier_contacts
-        ] + [c for f in self.failures for c in f.contacts]
+        dossier_contacts = (
+            [
+                c
+                for r in self.reminders
+                if r.credential.level == "dossier"
+                for c in r.credential.dossier_contacts
+            ]
+            + [c for f in self.failures for c in f.contacts]
+            + [c for f in self.findings for c in f.contacts]
+        )
         return _unique([*self.firm.contact_emails, *dossier_contacts])
 
     def only(self, keys: Iterable[str]) -> Digest:
@@ -238,6 +291,7 @@ class Digest:
             day=self.day,
             reminders=tuple(r for r in self.reminders if r.key in wanted),
             failures=tuple(f for f in self.failures if f.key in wanted),
+            findings=tuple(f for f in self.findings if f.key in wanted),
         )
 
 
@@ -246,6 +300,7 @@ def build_digests(
     reminders: Iterable[DueReminder],
     failures: Iterable[FailedDossier],
     day: date,
+    findings: Iterable[PeriodFinding] = (),
 ) -> list[Digest]:
     """One digest per firm that has something to say, most urgent items first; none otherwise."""
     by_firm_reminders: dict[str, list[DueReminder]] = {}
@@ -254,8 +309,11 @@ def build_digests(
         by_firm_reminders.setdefault(due.credential.firm_id, []).append(due)
     for failure in failures:
         by_firm_failures.setdefault(failure.firm_id, []).append(failure)
+    by_firm_findings: dict[str, list[PeriodFinding]] = {}
+    for finding in findings:
+        by_firm_findings.setdefault(finding.firm_id, []).append(finding)
     digests: list[Digest] = []
-    for firm_id in sorted(set(by_firm_reminders) | set(by_firm_failures)):
+    for firm_id in sorted(set(by_firm_reminders) | set(by_firm_failures) | set(by_firm_findings)):
         firm = firms.get(firm_id)
         if firm is None:
             continue
@@ -266,7 +324,16 @@ def build_digests(
         failed_sorted = sorted(
             by_firm_failures.get(firm_id, []), key=lambda f: (f.dossier_name.casefold(), f.run_id)
         )
-        digest = Digest(firm=firm, day=day, reminders=tuple(due_sorted), failures=tuple(failed_sorted))
+        found_sorted = sorted(
+            by_firm_findings.get(firm_id, []), key=lambda f: (f.dossier_name.casefold(), f.period)
+        )
+        digest = Digest(
+            firm=firm,
+            day=day,
+            reminders=tuple(due_sorted),
+            failures=tuple(failed_sorted),
+            findings=tuple(found_sorted),
+        )
         if not digest.empty:
             digests.append(digest)
     return digests

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from paysync.domain.periods import Period
-from paysync.domain.reminders import MAX_RECIPIENTS, Digest, DueReminder, FailedDossier
+from paysync.domain.reminders import MAX_RECIPIENTS, Digest, DueReminder, FailedDossier, PeriodFinding
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -128,6 +128,10 @@ def _one_line(text: str) -> str:
 def subject_of(digest: Digest) -> str:
     firm = _one_line(digest.firm.name)
     failures = len(digest.failures)
+    if not digest.reminders and not failures:
+        names = sorted({f.dossier_name for f in digest.findings})
+        where = _one_line(names[0]) if len(names) == 1 else f"{len(names)} dossiers"
+        return f"Comptabilité de la paie à vérifier pour {where} — {firm}"
     if digest.reminders:
         subject = f"Votre clé d'API de paie {_subject_phrase(digest.reminders[0])}"
         if failures == 1:
@@ -175,6 +179,26 @@ def _failure_context(failure: FailedDossier, timezone: ZoneInfo) -> dict[str, An
     }
 
 
+def _finding_context(finding: PeriodFinding) -> dict[str, Any]:
+    """The finding, with each entry's lines that differ: « 641100 : 1 000,00 → 1 450,00 »."""
+    found = finding.diagnosis
+    entries = found.details.get("entries") or [found.details]
+    lines = [
+        f"{entry.get('label', '')} — compte {d['account']} : {d.get('before') or '—'} → {d.get('after') or '—'}"
+        for entry in entries
+        for d in entry.get("differences") or []
+        if found.code == "PAIE-MODIFIEE"
+    ]
+    return {
+        "dossier": finding.dossier_name,
+        "period": french_period(finding.period),
+        "code": found.code,
+        "message": found.message,
+        "remedy": found.remedy,
+        "lines": lines,
+    }
+
+
 def context_of(digest: Digest, timezone: ZoneInfo) -> dict[str, Any]:
     return {
         "firm": digest.firm.name,
@@ -182,6 +206,7 @@ def context_of(digest: Digest, timezone: ZoneInfo) -> dict[str, Any]:
         "subject": subject_of(digest),
         "reminders": [_reminder_context(r, digest, timezone) for r in digest.reminders],
         "failures": [_failure_context(f, timezone) for f in digest.failures],
+        "findings": [_finding_context(f) for f in digest.findings],
     }
 
 

@@ -304,6 +304,7 @@ class ListedMovement(_Model):
 
     description: str = ""
     account_number: str | None = None
+    account_id: str | None = None  # ``account.producerId``: the account's id, as a text
     debit: Decimal = Decimal(0)
     credit: Decimal = Decimal(0)
 
@@ -318,6 +319,7 @@ class ListedMovement(_Model):
         return {
             "description": data.get("description") or "",
             "account_number": account.get("number"),
+            "account_id": _text_id(account.get("producerId")),
             "debit": value.get("debit") or 0,
             "credit": value.get("credit") or 0,
         }

@@ -45,6 +45,7 @@ from paysync.silae.models import (
     parse_dossiers,
     parse_files,
     parse_groups,
+    parse_open_period,
 )
 from paysync.vendor_http.client import ClientOptions, VendorClient
 from paysync.vendor_http.headers import retry_after
@@ -59,6 +60,7 @@ LIST_DOSSIER_NUMBERS_PATH: Final = "/v1/InfosTechniquesDossiers/ListeNumerosDoss
 LIST_DOSSIERS_PATH: Final = "/v1/InfosTechniquesDossiers/ListeDossiers"
 ENTRIES_PATH: Final = "/v1/EcrituresComptables/EcrituresComptables4"
 FILES_PATH: Final = "/v1/EcrituresComptables/RecupererFichiersEcrituresComptables"
+OPEN_PERIOD_PATH: Final = "/v1/InfosTechniquesDossiers/DossierRecupererPeriodeEnCours"
 
 SUBSCRIPTION_KEY_HEADER: Final = "Ocp-Apim-Subscription-Key"
 DOSSIERS_HEADER: Final = "dossiers"
@@ -184,6 +186,12 @@ class SilaeClient(VendorClient):
         """The files (PJ) of the payroll accounting export of one dossier and month."""
         dossier = self._dossier(dossier_number)
         return parse_files(self._post(FILES_PATH, files_request(dossier, period), (dossier,)))
+
+    def open_period(self, dossier_number: str) -> Period | None:
+        """The dossier's current payroll period in Silae (``periodeEnCours``): not closed yet; every
+        month before it is. None when Silae does not say."""
+        dossier = self._dossier(dossier_number)
+        return parse_open_period(self._post(OPEN_PERIOD_PATH, {"numeroDossier": dossier}, (dossier,)))
 
     # -- plumbing -------------------------------------------------------------------------------
     @staticmethod
@@ -349,6 +357,7 @@ __all__ = [
     "FILES_PATH",
     "LIST_DOSSIERS_PATH",
     "LIST_DOSSIER_NUMBERS_PATH",
+    "OPEN_PERIOD_PATH",
     "PRIMARY_EXPIRY_HEADER",
     "SECONDARY_EXPIRY_HEADER",
     "SUBSCRIPTION_KEY_HEADER",

@@ -183,3 +183,15 @@ def parse_dossiers(payload: Any) -> list[PayrollDossier]:
             )
         )
     return dossiers
+
+
+def parse_open_period(payload: Any) -> Period | None:
+    """``DossierRecupererPeriodeEnCoursResponse``: ``periodeEnCours``, a date-time within the open
+    month (its first day, as far as examples show); None when absent or unreadable."""
+    value = _object(payload, "DossierRecupererPeriodeEnCours").get("periodeEnCours")
+    if not isinstance(value, str) or len(value) < 7:
+        return None
+    try:
+        return Period.parse(value[:7])
+    except ValueError:
+        return None

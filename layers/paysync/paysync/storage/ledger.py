@@ -6,6 +6,7 @@ is one conditional write, a posted record is final, and a claim is given back on
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
@@ -14,6 +15,7 @@ from boto3.dynamodb.conditions import Attr, ConditionBase
 from boto3.dynamodb.types import TypeDeserializer
 from botocore.exceptions import ClientError
 
+from paysync.domain.period_states import PostedVersion
 from paysync.storage.aws import dynamodb
 from paysync.storage.dynamo import conditional_check_failed, from_item
 
@@ -29,6 +31,8 @@ class LedgerRecord:
     claimed_at: datetime
     entry_id: int | None = None
     request_id: str | None = None
+    version: int | None = None
+    fingerprint: str | None = None
 
     @classmethod
     def from_item(cls, item: dict[str, Any]) -> LedgerRecord:
@@ -40,6 +44,8 @@ class LedgerRecord:
             claimed_at=datetime.fromisoformat(plain["claimed_at"]),
             entry_id=plain.get("entry_id"),
             request_id=plain.get("request_id"),
+            version=int(plain["version"]) if plain.get("version") is not None else None,
+            fingerprint=plain.get("fingerprint"),
         )
 
 
@@ -114,7 +120,14 @@ class Ledger:
         return Claim(granted=True, record=LedgerRecord.from_item(taken)) if taken else GRANTED
 
     def mark_posted(
-        self, partner_id: str, *, run_id: str, entry_id: int, request_id: str | None, now: datetime
+        self,
+        partner_id: str,
+        *,
+        run_id: str,
+        entry_id: int,
+        request_id: str | None,
+        now: datetime,
+        version: PostedVersion | None = None,
     ) -> None:
         values: dict[str, Any] = {
             ":posted": "posted",
@@ -126,6 +139,9 @@ class Ledger:
         if request_id:
             values[":rid"] = request_id
             expression += ", request_id = :rid"
+        if version is not None:
+            values[":version"], values[":fingerprint"] = version.version, version.fingerprint
+            expression += ", version = :version, fingerprint = :fingerprint"
         self._table.update_item(
             Key={"partner_id": partner_id},
             UpdateExpression=expression,
@@ -143,6 +159,37 @@ class Ledger:
         except ClientError as error:
             if not conditional_check_failed(error):
                 raise
+
+    # -- the period's record: every version posted, for the watch (paysync.usecases.watch) ---------
+    def record_version(self, dossier_id: str, period: str, posted: PostedVersion) -> None:
+        """Add one posted step to the period's record (``PERIOD#<dossier>#<period>``): one attribute
+        per partner id, so writing it again (a retried run) is harmless and runs never overwrite
+        each other's steps."""
+        self._table.update_item(
+            Key={"partner_id": period_key(dossier_id, period)},
+            UpdateExpression="SET #step = :step",
+            ExpressionAttributeNames={"#step": _STEP_PREFIX + posted.partner_id},
+            ExpressionAttributeValues={":step": json.dumps(posted.as_json(), ensure_ascii=False)},
+        )
+
+    def period_versions(self, dossier_id: str, period: str) -> list[PostedVersion]:
+        """Every step posted for the dossier's period (one consistent read)."""
+        item = self._table.get_item(
+            Key={"partner_id": period_key(dossier_id, period)}, ConsistentRead=True
+        ).get("Item")
+        return [
+            PostedVersion.from_json(json.loads(str(value)))
+            for name, value in (item or {}).items()
+            if name.startswith(_STEP_PREFIX)
+        ]
+
+
+_STEP_PREFIX = "step#"
+
+
+def period_key(dossier_id: str, period: str) -> str:
+    """The period record's key; no partner id starts with ``PERIOD#``."""
+    return f"PERIOD#{dossier_id}#{period}"
 
 
 def _still_claimed() -> ConditionBase:

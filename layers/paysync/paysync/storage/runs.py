@@ -15,6 +15,7 @@ from boto3.dynamodb.conditions import Attr, Key
 from botocore.exceptions import ClientError
 
 from paysync.domain.models import Run, RunStatus
+from paysync.domain.period_diagnoses import open_findings
 from paysync.storage.aws import dynamodb
 from paysync.storage.dynamo import (
     conditional_check_failed,
@@ -30,6 +31,11 @@ if TYPE_CHECKING:
 FAILURE_PARTITION = "FAILED"
 
 
+def reports_findings(run: Run) -> bool:
+    """A watch that found an OD changed in Silae, or an entry deleted or edited in MyUnisoft."""
+    return run.kind == "watch" and bool(open_findings(run))
+
+
 class RunRepository:
     def __init__(self, table_name: str, retention_days: int = 400) -> None:
         self._table: Table = dynamodb().Table(table_name)
@@ -38,8 +44,9 @@ class RunRepository:
     def _item(self, run: Run) -> dict[str, Any]:
         item = run.model_dump(mode="json")
         item["expires_at"] = int((run.created_at + self._retention).timestamp())
-        if run.status is RunStatus.FAILED and run.finished_at is not None:
-            item["failure_partition"] = FAILURE_PARTITION  # FailureIndex: failed runs only
+        if (run.status is RunStatus.FAILED or reports_findings(run)) and run.finished_at is not None:
+            # FailureIndex: failed runs, and watches that found something (the morning digest)
+            item["failure_partition"] = FAILURE_PARTITION
         return {k: v for k, v in to_item(item).items() if v is not None}
 
     def create(self, run: Run) -> bool:

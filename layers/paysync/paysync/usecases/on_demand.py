@@ -7,6 +7,8 @@ lock's life) is taken over with a compare-and-swap on its holder, so it never ne
 A queued nightly run of the same period is answered the same way.
 
 A dry run does the sync's work without posting (``execute_run(dry_run=True)``) and records nothing.
+A replace (``kind="replace"``, ``paysync.usecases.replace``) is queued and dry-run the same way,
+under the same lock: never a sync and a replace of one period at once.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from datetime import datetime, timedelta
 
 from paysync.domain.access import Principal
 from paysync.domain.diagnoses import diagnosis
-from paysync.domain.models import Dossier, Run, RunStatus
+from paysync.domain.models import Dossier, Run, RunKind, RunStatus
 from paysync.domain.periods import Period, last_closed_period
 from paysync.errors import TransientError
 from paysync.myunisoft.errors import MyUnisoftError
@@ -77,7 +79,12 @@ def _answer_existing(services: Services, run: Run) -> Accepted:
 
 
 def trigger_sync(
-    services: Services, principal: Principal, dossier_id: str, period_text: str | None
+    services: Services,
+    principal: Principal,
+    dossier_id: str,
+    period_text: str | None,
+    *,
+    kind: RunKind = "sync",
 ) -> Accepted:
     dossier = get_dossier(services, principal, dossier_id)
     period = requested_period(services, period_text)
@@ -92,7 +99,7 @@ def trigger_sync(
             existing = services.runs.get(holder)
             if existing is not None and _alive(existing, now):
                 return _answer_existing(services, existing)
-        run = _new_run(dossier, period, now)
+        run = _new_run(dossier, period, now, kind)
         if services.runs.create_exclusive(run, lock, replaces=holder, lock_expires=now + LOCK_LIFETIME):
             services.queue.send([run])
             metrics.add_metric(name="OnDemandRunsQueued", unit="Count", value=1)
@@ -105,26 +112,34 @@ def trigger_sync(
     raise Conflict("Une synchronisation de ce dossier est en cours de création : réessayez dans un instant.")
 
 
-def _new_run(dossier: Dossier, period: Period, now: datetime) -> Run:
+def _new_run(dossier: Dossier, period: Period, now: datetime, kind: RunKind = "sync") -> Run:
     return Run(
         run_id=str(uuid.uuid4()),
         dossier_id=dossier.dossier_id,
         firm_id=dossier.firm_id,
         period=str(period),
         trigger="on_demand",
+        kind=kind,
         message_group=dossier.message_group,
         created_at=now,
     )
 
 
-def dry_run(services: Services, principal: Principal, dossier_id: str, period_text: str | None) -> Run:
+def dry_run(
+    services: Services,
+    principal: Principal,
+    dossier_id: str,
+    period_text: str | None,
+    *,
+    kind: RunKind = "sync",
+) -> Run:
     """What a sync of the period would post, with its diagnoses; posts nothing, records no run."""
     from paysync.usecases.sync_dossier import execute_run
 
     dossier, firm = dossier_with_firm(services, principal, dossier_id)
     period = requested_period(services, period_text)
     now = services.clock()
-    run = _new_run(dossier, period, now).model_copy(update={"run_id": f"dry-run-{uuid.uuid4()}"})
+    run = _new_run(dossier, period, now, kind).model_copy(update={"run_id": f"dry-run-{uuid.uuid4()}"})
     metrics.add_metric(name="DryRuns", unit="Count", value=1)
     try:
         return execute_run(services, run, dossier, firm, dry_run=True)

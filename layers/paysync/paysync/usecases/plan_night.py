@@ -9,6 +9,7 @@ from datetime import date
 from paysync.domain.models import Dossier, Run, RunStatus
 from paysync.observability import logger, metrics
 from paysync.usecases.services import Services
+from paysync.usecases.watch_schedule import plan_watches
 
 _RUN_NAMESPACE = uuid.UUID("5b0f3c1e-8a43-4c59-9d7e-0c6f1f3a9b21")
 
@@ -25,6 +26,7 @@ class PlanReport:
     created: list[str] = field(default_factory=list)
     resent: list[str] = field(default_factory=list)  # queued earlier, message possibly lost
     already_handled: int = 0
+    watches: int = 0  # watch runs of synced periods (paysync.usecases.watch_schedule)
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -33,6 +35,7 @@ class PlanReport:
             "created": len(self.created),
             "resent": len(self.resent),
             "already_handled": self.already_handled,
+            "watches": self.watches,
             "run_ids": self.created + self.resent,
         }
 
@@ -63,7 +66,9 @@ def plan_night(services: Services, night: date) -> PlanReport:
             to_send.append(existing)
         else:
             report.already_handled += 1
-    services.queue.send(to_send)
+    watches = plan_watches(services, night)
+    report.watches = len(watches)
+    services.queue.send(to_send + watches)
     metrics.add_metric(name="DossiersDue", unit="Count", value=report.due)
     metrics.add_metric(name="RunsQueued", unit="Count", value=len(to_send))
     logger.info(

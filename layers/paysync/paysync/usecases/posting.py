@@ -16,7 +16,9 @@ removes each in turn and watches the harm it lets through):
    period, and lookups where the listing cannot be trusted, such as a claim taken over).
 4. **POST**, never blindly twice: the client looks the entry up after an answer lost in transit
    (``MyUnisoftClient.create_entry``).
-5. **Mark** it posted in the ledger.
+5. **Mark** it posted in the ledger (with its version and fingerprint, when the caller gives
+   them, also in the period's record the watch reads: written again by any later attempt that
+   finds the entry posted, so a crash between the two writes is mended by the retry).
 
 **The claim is given back on every way out where nothing can have landed**: the lookup failed
 (transient or refused), the POST was refused, or every attempt was refused before it could be
@@ -34,12 +36,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from paysync.domain.diagnoses import DiagnosisKind, myunisoft_doubt
 from paysync.domain.models import Run
+from paysync.domain.period_states import PostedVersion
 from paysync.errors import ConfigurationError, DataError, TransientError
 from paysync.myunisoft.client import MyUnisoftClient
 from paysync.myunisoft.errors import (
@@ -94,7 +97,7 @@ class EntryPoster:
         self.existence = existence or LookupEach(client)
         self._taken_over: set[str] = set()  # entries whose claim was another attempt's, unconfirmed
 
-    def post(self, partner_id: str, body: dict[str, Any]) -> Posted:
+    def post(self, partner_id: str, body: dict[str, Any], *, version: PostedVersion | None = None) -> Posted:
         claim = self.ledger.claim(
             partner_id,
             run_id=self.run.run_id,
@@ -104,6 +107,7 @@ class EntryPoster:
             lease=self.lease,
         )
         if claim.posted is not None:
+            self._record(version, claim.posted.entry_id)
             return Posted(claim.posted.entry_id, claim.posted.request_id, already=True)
         if not claim.granted:
             raise EntryBeingPostedError(partner_id, claim.record)
@@ -118,8 +122,14 @@ class EntryPoster:
                 # recovered: MyUnisoft already had it (an earlier answer was lost, or it said so)
                 entry_id, request_id, already = created.entry_id, created.request_id, created.recovered
         self.ledger.mark_posted(
-            partner_id, run_id=self.run.run_id, entry_id=entry_id, request_id=request_id, now=self.clock()
+            partner_id,
+            run_id=self.run.run_id,
+            entry_id=entry_id,
+            request_id=request_id,
+            now=self.clock(),
+            version=version,
         )
+        self._record(version, entry_id)
         logger.info(
             "entry in MyUnisoft",
             extra={
@@ -130,6 +140,13 @@ class EntryPoster:
             },
         )
         return Posted(entry_id, request_id, already=already)
+
+    def _record(self, version: PostedVersion | None, entry_id: int | None) -> None:
+        if version is not None:
+            posted = replace(
+                version, entry_id=entry_id, posted_at=version.posted_at or self.clock().isoformat()
+            )
+            self.ledger.record_version(self.run.dossier_id, self.run.period, posted)
 
     def _already_in_myunisoft(self, partner_id: str) -> FoundEntry | None:
         """An attempt that died after its POST left the entry in MyUnisoft: find it, don't repost."""

@@ -24,10 +24,12 @@ from paysync.domain.reminders import (
     Digest,
     DueReminder,
     FailedDossier,
+    PeriodFinding,
     build_digests,
     due_reminder,
     expiry_window,
     failed_dossier,
+    period_findings,
 )
 from paysync.email.render import OutgoingEmail, render_digest
 from paysync.errors import TransientError
@@ -55,6 +57,7 @@ class RemindersReport:
     day: date
     reminders_due: int = 0
     failures_due: int = 0
+    findings_due: int = 0  # what watches found (PAIE-MODIFIEE...), each emailed once
     sent: list[SentEmail] = field(default_factory=list)
     already_sent: list[str] = field(default_factory=list)  # firms already emailed today
     busy: list[str] = field(default_factory=list)  # firms being emailed by another invocation
@@ -115,8 +118,13 @@ def due_reminders(
     return found
 
 
-def failed_dossiers(services: Services, today: date, reader: _Reader) -> list[FailedDossier]:
+def failed_dossiers(
+    services: Services, today: date, reader: _Reader
+) -> tuple[list[FailedDossier], list[PeriodFinding]]:
+    """Dossiers whose latest run failed, and what recent watches found (one query: both are on the
+    sparse FailureIndex)."""
     found: list[FailedDossier] = []
+    findings: list[PeriodFinding] = []
     for run in services.runs.failed_since(today - timedelta(days=FAILURE_LOOKBACK_DAYS)):
         dossier = reader.dossier(run.dossier_id)
         if dossier is None:
@@ -124,7 +132,8 @@ def failed_dossiers(services: Services, today: date, reader: _Reader) -> list[Fa
         failure = failed_dossier(dossier, run)
         if failure is not None:
             found.append(failure)
-    return found
+        findings.extend(period_findings(dossier, run))
+    return found, findings
 
 
 def send_reminders(
@@ -145,16 +154,22 @@ def send_reminders(
     reminders = [
         r for r in due_reminders(services, now, timezone, reader) if notifications.status(r.key) != SENT
     ]
-    failures = [f for f in failed_dossiers(services, today, reader) if notifications.status(f.key) != SENT]
+    failed, found = failed_dossiers(services, today, reader)
+    failures = [f for f in failed if notifications.status(f.key) != SENT]
+    unique = {f.key: f for f in found}  # the same finding by two watches: once
+    findings = [f for f in unique.values() if notifications.status(f.key) != SENT]
     report.reminders_due, report.failures_due = len(reminders), len(failures)
-    for firm_id in {r.credential.firm_id for r in reminders} | {f.firm_id for f in failures}:
+    report.findings_due = len(findings)
+    firm_ids = {r.credential.firm_id for r in reminders} | {f.firm_id for f in failures}
+    firm_ids |= {f.firm_id for f in findings}
+    for firm_id in firm_ids:
         reader.firm(firm_id)
     firms = {firm_id: firm for firm_id, firm in reader.firms.items() if firm is not None}
 
     delivery = _Delivery(
         services, notifications, mailer, owner=owner, now=now, timezone=timezone, report=report
     )
-    for digest in build_digests(firms, reminders, failures, today):
+    for digest in build_digests(firms, reminders, failures, today, findings):
         try:
             delivery.deliver(digest)
         except Exception as error:  # one firm's failure must not keep the others from their email

@@ -75,6 +75,9 @@ class DossierChange(_Change):
     auto_pull: bool | None = None
     run_day: int | None = None
     auto_create_accounts: bool | None = None
+    watch_days: int | None = None
+    watch_interval_days: int | None = None
+    auto_replace_corrections: bool | None = None
     contact_emails: list[str] | None = None
     pending_period: str | None = None  # AAAA-MM; on creation, the last closed month by default
     myunisoft_societe_token: SecretStr | None = None
@@ -266,6 +269,9 @@ def _dossier_values(services: Services, change: DossierChange, today: date, now:
         "auto_pull",
         "run_day",
         "auto_create_accounts",
+        "watch_days",
+        "watch_interval_days",
+        "auto_replace_corrections",
     ):
         value = getattr(change, name)
         if value is not None:

@@ -9,6 +9,7 @@ from typing import Literal
 from paysync.domain.access import Principal
 from paysync.domain.diagnoses import Diagnosis
 from paysync.domain.models import Dossier, Run, RunEntry, RunStatus
+from paysync.domain.period_diagnoses import open_findings
 from paysync.usecases.errors import NotFound
 from paysync.usecases.on_demand import LOCK_LIFETIME
 from paysync.usecases.services import Services
@@ -40,6 +41,8 @@ class SyncStatus:
     active: Run | None = None
     blocking: list[Diagnosis] = field(default_factory=list)
     waiting: list[RunEntry] = field(default_factory=list)
+    # What the newest watch of each synced period found (PAIE-MODIFIEE, ECRITURE-SUPPRIMEE...)
+    findings: list[Diagnosis] = field(default_factory=list)
 
     @property
     def next_due(self) -> date | None:
@@ -64,8 +67,11 @@ def _day(value: date) -> str:
 def sync_status(services: Services, principal: Principal, dossier_id: str) -> SyncStatus:
     dossier = get_dossier(services, principal, dossier_id)
     now = services.clock()
-    runs = services.runs.list_for_dossier(dossier.dossier_id, limit=10)
-    active = next((r for r in runs if not r.status.finished and now - r.created_at < LOCK_LIFETIME), None)
+    every_run = services.runs.list_for_dossier(dossier.dossier_id, limit=20)
+    runs = [r for r in every_run if r.kind == "sync"]
+    active = next(
+        (r for r in every_run if not r.status.finished and now - r.created_at < LOCK_LIFETIME), None
+    )
     last = next((r for r in runs if r.status.finished), None)
     if dossier.last_run is not None and (last is None or last.run_id != dossier.last_run.run_id):
         last = services.runs.get(dossier.last_run.run_id) or last
@@ -91,6 +97,12 @@ def sync_status(services: Services, principal: Principal, dossier_id: str) -> Sy
         state = "blocked"
         codes = ", ".join(d.code for d in blocking) or last.status.value
         summary = f"Bloqué : la synchronisation de la période {last.period} n'a pas abouti ({codes}) ; {due}."
+    elif last.status is RunStatus.NO_DATA and any(d.code == "PAIE-NON-CLOTUREE" for d in last.diagnoses):
+        state = "waiting"
+        summary = (
+            f"En attente : la paie de la période {last.period} n'est pas encore clôturée dans le logiciel de "
+            f"paie ; {due}."
+        )
     elif last.status is RunStatus.NO_DATA:
         state = "waiting"
         summary = (
@@ -104,6 +116,7 @@ def sync_status(services: Services, principal: Principal, dossier_id: str) -> Sy
             f"À jour : période {synced} synchronisée ; période suivante {dossier.pending_period}, {due}."
         )
     return SyncStatus(
+        findings=watch_findings(every_run),
         dossier=dossier,
         state=state,
         summary=summary,
@@ -112,3 +125,13 @@ def sync_status(services: Services, principal: Principal, dossier_id: str) -> Sy
         blocking=blocking,
         waiting=waiting,
     )
+
+
+def watch_findings(runs: list[Run]) -> list[Diagnosis]:
+    """What the newest finished watch (or replace) of each period found and is still open, newest
+    period first."""
+    newest: dict[str, Run] = {}
+    for run in runs:  # newest first
+        if run.kind != "sync" and run.status.finished and run.period not in newest:
+            newest[run.period] = run
+    return [d for period in sorted(newest, reverse=True) for d in open_findings(newest[period])]

@@ -27,6 +27,8 @@ from paysync.domain.models import (
     RunStatus,
 )
 from paysync.domain.payroll import PayrollFile, PayrollGroup
+from paysync.domain.period_diagnoses import not_closed
+from paysync.domain.period_states import draft_version
 from paysync.domain.periods import Period
 from paysync.errors import ConfigurationError, DataError, TransientError
 from paysync.myunisoft.client import MyUnisoftAccess, MyUnisoftClient
@@ -41,6 +43,7 @@ from paysync.usecases.existence import period_existence
 from paysync.usecases.posting import EntryBeingPostedError, EntryPoster
 from paysync.usecases.services import Services
 from paysync.usecases.society_context import SocietyContext
+from paysync.usecases.watch_schedule import watch_synced_period
 
 
 def _fail(code: str, **details: object) -> ConfigurationError:
@@ -63,6 +66,7 @@ class Prepared:
     myunisoft: MyUnisoftClient | None = None
     society: SocietyContext | None = None
     diary_id: int = 0
+    payroll: PayrollSide | None = None
 
 
 class DossierSync:
@@ -163,6 +167,26 @@ class DossierSync:
             files = files_call.result() if groups else []
         return groups, files
 
+    def fetch_entries(self, side: PayrollSide, period: Period) -> list[PayrollGroup]:
+        """The period's entries only (a watch: files only when something changed)."""
+        with self._silae_errors(side, self._number()):
+            return side.client.fetch_entries(self._number(), period)
+
+    def fetch_files(self, side: PayrollSide, period: Period) -> list[PayrollFile]:
+        with self._silae_errors(side, self._number()):
+            return side.client.fetch_files(self._number(), period)
+
+    def open_period(self, side: PayrollSide) -> Period | None:
+        """The month Silae's payroll is at (not closed yet): tells a late payroll from an empty one."""
+        with self._silae_errors(side, self._number()):
+            return side.client.open_period(self._number())
+
+    def _number(self) -> str:
+        number = self.dossier.payroll_dossier_number
+        if not number:
+            raise _fail("SILAE4")
+        return number
+
     # -- MyUnisoft -------------------------------------------------------------------------------
     @staticmethod
     @contextmanager
@@ -175,8 +199,9 @@ class DossierSync:
         except MyUnisoftError as error:
             raise ConfigurationError(diagnose_myunisoft(error)) from None
 
-    def society(self, client: MyUnisoftClient, society_id: int) -> SocietyContext:
-        max_age = timedelta(days=self.s.settings.society_facts_max_age_days)
+    def society(self, client: MyUnisoftClient, society_id: int, *, fresh: bool = False) -> SocietyContext:
+        """The society's kept facts; ``fresh``: every one read again from MyUnisoft (and kept)."""
+        max_age = timedelta(0) if fresh else timedelta(days=self.s.settings.society_facts_max_age_days)
         return SocietyContext(self.s.society_facts, client, society_id, clock=self.s.clock, max_age=max_age)
 
     def od_paie_journal(self, society: SocietyContext, period: Period) -> int:
@@ -204,7 +229,7 @@ class DossierSync:
         payroll = self.payroll_side(stack)
         groups, files = self.fetch_payroll(payroll, period)
         if not groups:
-            return Prepared(drafts=[])
+            return Prepared(drafts=[], payroll=payroll)
         client = self.myunisoft_client(stack)
         society_id = self.dossier.society_id
         number = self.dossier.payroll_dossier_number
@@ -229,7 +254,7 @@ class DossierSync:
             )
             for group, pid in zip(groups, ids, strict=True)
         ]
-        return Prepared(drafts=drafts, myunisoft=client, society=society, diary_id=diary_id)
+        return Prepared(drafts=drafts, myunisoft=client, society=society, diary_id=diary_id, payroll=payroll)
 
 
 def _entry(draft: EntryDraft, status: EntryStatus, **extra: Any) -> RunEntry:
@@ -252,7 +277,7 @@ def _post(poster: EntryPoster, draft: EntryDraft) -> RunEntry:
     """Post one checked entry; what the run records of it."""
     if draft.body is None:
         raise DataError(draft.blocked_by[0] if draft.blocked_by else diagnosis("ECR1"))
-    posted = poster.post(draft.partner_id, draft.body)
+    posted = poster.post(draft.partner_id, draft.body, version=draft_version(draft))
     if posted.already:  # an earlier attempt or run posted it, with its files
         return _entry(
             draft, "already_posted", entry_id=posted.entry_id, request_id=posted.request_id, files=[]
@@ -277,17 +302,21 @@ def execute_run(
 ) -> Run:
     """Do the run's work and return it finished. Raises TransientError to have it retried;
     configuration problems end the run with a diagnosis."""
+    if run.kind != "sync":  # a watch or a replace of a synced period
+        from paysync.usecases.period_runs import execute_period_run
+
+        return execute_period_run(services, run, dossier, firm, dry_run=dry_run)
     period = Period.parse(run.period)
     sync = DossierSync(services, dossier, firm, dry_run=dry_run)
     with ExitStack() as stack:
         try:
             prepared = sync.prepare(period, stack, run.run_id)
+            if not prepared.drafts:
+                return _finish(
+                    run, RunStatus.NO_DATA, services.clock(), diagnoses=[_no_data(sync, prepared, period)]
+                )
         except ConfigurationError as error:
             return _finish(run, RunStatus.FAILED, services.clock(), diagnoses=[error.diagnosis])
-        if not prepared.drafts:
-            return _finish(
-                run, RunStatus.NO_DATA, services.clock(), diagnoses=[diagnosis("NO-PAYROLL-ENTRIES")]
-            )
         entries: list[RunEntry] = []
         client = prepared.myunisoft
         poster = None
@@ -328,6 +357,18 @@ def execute_run(
             else _outcome(entries)
         )
         return _finish(run, status, services.clock())
+
+
+def _no_data(sync: DossierSync, prepared: Prepared, period: Period) -> Diagnosis:
+    """No entries: a month not closed yet in Silae (PAIE-NON-CLOTUREE), or a closed one without any."""
+    try:
+        open_period = sync.open_period(prepared.payroll) if prepared.payroll is not None else None
+    except (ConfigurationError, TransientError) as error:  # the answer without it: no data
+        logger.warning("Silae's open period is unknown", extra={"error": type(error).__name__})
+        open_period = None
+    if open_period is not None and period >= open_period:
+        return not_closed(period, open_period)
+    return diagnosis("NO-PAYROLL-ENTRIES")
 
 
 def _finish(run: Run, status: RunStatus, now: datetime, diagnoses: list[Diagnosis] | None = None) -> Run:
@@ -399,7 +440,10 @@ def sync_run(services: Services, run_id: str, *, receive_count: int = 1) -> Run 
         )
         raise
     services.runs.save(finished)
-    services.config.record_run(dossier, finished, synced=finished.status is RunStatus.SUCCEEDED)
+    if finished.kind == "sync":  # a watch or replace is not the dossier's last sync
+        services.config.record_run(dossier, finished, synced=finished.status is RunStatus.SUCCEEDED)
+        if finished.posted + finished.already_posted:
+            watch_synced_period(services, dossier, finished)
     metrics.add_metric(name="EntriesPosted", unit="Count", value=finished.posted)
     metrics.add_metric(name="EntriesBlocked", unit="Count", value=finished.blocked)
     if finished.status is RunStatus.FAILED:

@@ -170,6 +170,17 @@ class DossierUpdate(InputModel):
     auto_pull: StrictBool | None = Field(default=None, description='Automatic retrieval ("Compta").')
     run_day: RunDay | None = Field(default=None, description="Day of the month of the automatic retrieval.")
     auto_create_accounts: StrictBool | None = None
+    watch_days: Annotated[StrictInt, Field(ge=0, le=366)] | None = Field(
+        default=None,
+        description="Days a synced period stays watched against Silae and MyUnisoft (default 62).",
+    )
+    watch_interval_days: Annotated[StrictInt, Field(ge=1, le=62)] | None = Field(
+        default=None, description="Days between two watches of a period (default 7)."
+    )
+    auto_replace_corrections: StrictBool | None = Field(
+        default=None,
+        description="A watch replaces by itself an OD modified in Silae after posting (default false).",
+    )
     contact_emails: Emails | None = None
     pending_period: PeriodText | None = Field(
         default=None, description="The oldest month not yet synced (not in the future)."
@@ -197,6 +208,12 @@ class SyncIn(InputModel):
     period: PeriodText | None = Field(default=None, description="Default: the last closed month.")
     dry_run: StrictBool = Field(
         default=False, description="Answer the entries that would be posted, post nothing, record no run."
+    )
+    replace: StrictBool = Field(
+        default=False,
+        description="Replace what the period's watch finds: for an OD modified in Silae after posting, "
+        "the reversal of the posted version then the new version; an entry deleted in MyUnisoft sent "
+        "again; a new group posted. Each step exactly once (partner ids carry the version).",
     )
 
 

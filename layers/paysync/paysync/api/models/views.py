@@ -88,6 +88,9 @@ class DossierView(ViewModel):
     auto_pull: bool
     run_day: int
     auto_create_accounts: bool
+    watch_days: int
+    watch_interval_days: int
+    auto_replace_corrections: bool
     contact_emails: list[str]
     pending_period: str
     last_synced_period: str | None
@@ -150,6 +153,8 @@ class RunEntryView(ViewModel):
     request_id: str | None
     files: list[str]
     diagnoses: list[DiagnosisView]
+    step: Literal["entry", "reversal"] = Field(description="A replace's reversal of a version, or an entry.")
+    version: int
 
 
 class RunView(ViewModel):
@@ -158,6 +163,7 @@ class RunView(ViewModel):
     firm_id: str
     period: str
     trigger: str
+    kind: Literal["sync", "watch", "replace"]
     status: str
     finished: bool
     created_at: datetime
@@ -212,6 +218,8 @@ class DryRunEntry(ViewModel):
     files: list[FileView]
     body: dict[str, Any] | None = Field(description="The NewEntry body, files by name and size only.")
     diagnoses: list[DiagnosisView]
+    step: Literal["entry", "reversal"] = "entry"
+    version: int = 1
 
     @classmethod
     def of(cls, entry: RunEntry) -> DryRunEntry:
@@ -275,6 +283,11 @@ class SyncStatusView(ViewModel):
     active_run: ActiveRun | None
     blocking: list[DiagnosisView]
     entries_waiting: list[WaitingEntry]
+    findings: list[DiagnosisView] = Field(
+        description="What the newest watch of each synced period found: an OD modified in Silae after "
+        "posting (PAIE-MODIFIEE), an entry deleted or edited in MyUnisoft (ECRITURE-SUPPRIMEE, "
+        "ECRITURE-MODIFIEE)."
+    )
 
     @classmethod
     def of(cls, found: SyncStatus, base_path: str) -> SyncStatusView:
@@ -291,6 +304,7 @@ class SyncStatusView(ViewModel):
             else None,
             blocking=found.blocking,
             entries_waiting=found.waiting,
+            findings=found.findings,
         )
 
 

@@ -12,6 +12,7 @@ from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse, O
 from paysync.api.common import DossierIdPath, answer, base_path, caller, responses, services
 from paysync.api.models.inputs import SyncIn
 from paysync.api.models.views import DryRunReport, RunAccepted
+from paysync.domain.models import RunKind
 from paysync.usecases import on_demand
 
 _LOCATION: dict[str, OpenAPIResponseHeader] = {
@@ -37,7 +38,9 @@ router = Router()  # type: ignore[no-untyped-call]
     "ones and answers `202` with its id and `Location`. While a run of that dossier and period is queued "
     "or running, triggering again answers that same run (`202`, `created: false`): never a second run. "
     "With `dry_run: true`, answers `200` with the MyUnisoft entries that would be posted (files by name "
-    "and size) and their diagnoses; nothing is posted and no run is recorded.",
+    "and size) and their diagnoses; nothing is posted and no run is recorded. With `replace: true`, the run "
+    "replaces what the period's watch finds (reversals, then new versions; entries deleted in MyUnisoft "
+    "sent again), each step exactly once; with `dry_run` too, it previews them.",
     tags=["sync"],
     responses=responses(
         {202: _ACCEPTED, 200: _DRY_RUN},
@@ -50,8 +53,10 @@ def sync(
 ) -> Response[RunAccepted | DryRunReport]:
     request = body or SyncIn()
     svc, principal = services(), caller(router)
+    kind: RunKind = "replace" if request.replace else "sync"
     if request.dry_run:
-        return answer(200, DryRunReport.of(on_demand.dry_run(svc, principal, dossier_id, request.period)))
-    accepted = on_demand.trigger_sync(svc, principal, dossier_id, request.period)
+        report = on_demand.dry_run(svc, principal, dossier_id, request.period, kind=kind)
+        return answer(200, DryRunReport.of(report))
+    accepted = on_demand.trigger_sync(svc, principal, dossier_id, request.period, kind=kind)
     location = f"{base_path(router)}/runs/{accepted.run.run_id}"
     return answer(202, RunAccepted.of(accepted, location), headers={"Location": location})
