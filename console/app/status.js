@@ -17,7 +17,8 @@ export const STATUSES = {
   in_progress: { label: "En cours", tone: "progress" },
 };
 
-/** Diagnoses that name the status themselves (The books stay true to Silae). */
+/** Diagnoses that name the status themselves (The books stay true to Silae): what blocks the last
+ * sync, then what the watch of a synced period found. */
 const BY_CODE = /** @type {Record<string, string>} */ ({
   "PAIE-MODIFIEE": "changed_in_silae",
   "PAIE-NON-CLOTUREE": "payroll_not_closed",
@@ -30,7 +31,7 @@ const BY_CODE = /** @type {Record<string, string>} */ ({
  */
 export function statusOf(found) {
   if (found.active_run || found.state === "in_progress") return "in_progress";
-  for (const diagnosis of found.blocking || []) {
+  for (const diagnosis of [...(found.blocking || []), ...(found.findings || [])]) {
     if (BY_CODE[diagnosis.code]) return BY_CODE[diagnosis.code];
   }
   if (found.state in STATUSES) {

@@ -118,6 +118,7 @@
  * @property {{run_id: string, period: string, status: string, trigger: string | null, finished_at: string | null} | null} last_sync
  * @property {{run_id: string, period: string, status: string, location: string} | null} active_run
  * @property {Diagnosis[]} blocking
+ * @property {Diagnosis[]} [findings] what the newest watch of each synced period found (PAIE-MODIFIEE…)
  * @property {{partner_id: string, label: string, debit: string, credit: string, diagnoses: Diagnosis[]}[]} entries_waiting
  *
  * @typedef {object} Check

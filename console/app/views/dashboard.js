@@ -99,7 +99,7 @@ function row(dossier, line) {
   }
   const found = line.found;
   const last = found.last_sync;
-  const blocking = found.blocking || [];
+  const blocking = [...(found.blocking || []), ...(found.findings || [])];
   const first = blocking[0];
   return h(
     "tr",

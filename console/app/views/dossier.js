@@ -22,6 +22,7 @@ function statusPanel(status) {
     "État de la synchronisation",
     h("p", { class: "summary" }, status.summary),
     status.blocking.length ? [h("h3", {}, "Ce qui bloque"), diagnosisList(status.blocking)] : null,
+    status.findings?.length ? [h("h3", {}, "Comptabilité à vérifier"), diagnosisList(status.findings)] : null,
     status.entries_waiting.length
       ? table(
           "Écritures en attente",
