@@ -106,7 +106,8 @@ def show_books_true_to_silae(stack: Any, world: Any, queue_url: str) -> bool:
         if attempt == "1":
             print("\n8) Comptabilité de la période dans MyUnisoft (écritures paysync), après :")
             print_books(
-                "(la version 1, son annulation et la version 2)", books(stack.myunisoft, SOCIETY, period)
+                "(la version 1, son annulation et la version 2)",
+                books(stack.myunisoft, SOCIETY, period, numbers=numbers),
             )
             same = books_net(stack.myunisoft, SOCIETY, period, numbers) == silae_net(
                 stack.silae, NUMBER, period
