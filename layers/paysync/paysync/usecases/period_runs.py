@@ -16,7 +16,7 @@ from paysync.domain.periods import Period
 from paysync.errors import ConfigurationError
 from paysync.usecases.replace import plan_replace, post_replace
 from paysync.usecases.services import Services
-from paysync.usecases.sync_dossier import DossierSync, _finish, _outcome
+from paysync.usecases.sync_dossier import DossierSync, finish_run, run_outcome
 from paysync.usecases.watch import watch_period, watched_entry
 
 
@@ -32,22 +32,22 @@ def execute_period_run(
                 update={"findings": [watched_entry(f) for f in watch.findings], "diagnoses": watch.diagnoses}
             )
             if watch.not_closed and not watch.findings:
-                return _finish(run, RunStatus.NO_DATA, services.clock(), diagnoses=watch.diagnoses)
+                return finish_run(run, RunStatus.NO_DATA, services.clock(), diagnoses=watch.diagnoses)
             replacing = run.kind == "replace" or (run.kind == "watch" and dossier.auto_replace_corrections)
             if not replacing:
-                return _finish(run, RunStatus.SUCCEEDED, services.clock(), diagnoses=watch.diagnoses)
+                return finish_run(run, RunStatus.SUCCEEDED, services.clock(), diagnoses=watch.diagnoses)
             plans = plan_replace(sync, watch, stack, run.run_id)
             entries = []
             for entry in post_replace(sync, run, plans, watch.myunisoft, dry_run=dry_run):
                 entries.append(entry)
                 run = run.model_copy(update={"entries": entries})
         except ConfigurationError as error:
-            return _finish(
+            return finish_run(
                 run, RunStatus.FAILED, services.clock(), diagnoses=[*run.diagnoses, error.diagnosis]
             )
         client = watch.myunisoft
         request_ids = list(client.request_ids) if client is not None else []
         run = run.model_copy(update={"entries": entries, "request_ids": request_ids})
         if dry_run or not entries:
-            return _finish(run, RunStatus.SUCCEEDED, services.clock(), diagnoses=run.diagnoses)
-        return _finish(run, _outcome(entries), services.clock(), diagnoses=run.diagnoses)
+            return finish_run(run, RunStatus.SUCCEEDED, services.clock(), diagnoses=run.diagnoses)
+        return finish_run(run, run_outcome(entries), services.clock(), diagnoses=run.diagnoses)

@@ -289,7 +289,8 @@ def _blocked(draft: EntryDraft, diagnoses: tuple[Diagnosis, ...] | list[Diagnosi
     return _entry(draft, "blocked", diagnoses=list(diagnoses))
 
 
-def _outcome(entries: list[RunEntry]) -> RunStatus:
+def run_outcome(entries: list[RunEntry]) -> RunStatus:
+    """A run's status from its entries' (sync, watch and replace runs alike)."""
     done = sum(1 for e in entries if e.status in ("posted", "already_posted"))
     blocked = sum(1 for e in entries if e.status == "blocked")
     if blocked == 0:
@@ -312,11 +313,11 @@ def execute_run(
         try:
             prepared = sync.prepare(period, stack, run.run_id)
             if not prepared.drafts:
-                return _finish(
+                return finish_run(
                     run, RunStatus.NO_DATA, services.clock(), diagnoses=[_no_data(sync, prepared, period)]
                 )
         except ConfigurationError as error:
-            return _finish(run, RunStatus.FAILED, services.clock(), diagnoses=[error.diagnosis])
+            return finish_run(run, RunStatus.FAILED, services.clock(), diagnoses=[error.diagnosis])
         entries: list[RunEntry] = []
         client = prepared.myunisoft
         poster = None
@@ -348,15 +349,15 @@ def execute_run(
                     entries.append(_blocked(draft, [error.diagnosis]))
                     continue
                 run = run.model_copy(update={"entries": entries})
-                return _finish(run, RunStatus.FAILED, services.clock(), diagnoses=[error.diagnosis])
+                return finish_run(run, RunStatus.FAILED, services.clock(), diagnoses=[error.diagnosis])
         request_ids = list(client.request_ids) if client is not None else []
         run = run.model_copy(update={"entries": entries, "request_ids": request_ids})
         status = (
             RunStatus.SUCCEEDED
             if dry_run and all(e.status == "dry_run" for e in entries)
-            else _outcome(entries)
+            else run_outcome(entries)
         )
-        return _finish(run, status, services.clock())
+        return finish_run(run, status, services.clock())
 
 
 def _no_data(sync: DossierSync, prepared: Prepared, period: Period) -> Diagnosis:
@@ -371,7 +372,8 @@ def _no_data(sync: DossierSync, prepared: Prepared, period: Period) -> Diagnosis
     return diagnosis("NO-PAYROLL-ENTRIES")
 
 
-def _finish(run: Run, status: RunStatus, now: datetime, diagnoses: list[Diagnosis] | None = None) -> Run:
+def finish_run(run: Run, status: RunStatus, now: datetime, diagnoses: list[Diagnosis] | None = None) -> Run:
+    """A copy of ``run`` finished with ``status`` at ``now``."""
     return run.model_copy(update={"status": status, "finished_at": now, "diagnoses": diagnoses or []})
 
 
@@ -406,7 +408,7 @@ def sync_run(services: Services, run_id: str, *, receive_count: int = 1) -> Run 
     logger.append_keys(run_id=run.run_id, dossier_id=run.dossier_id, period=run.period)
     dossier = services.config.get_dossier(run.dossier_id)
     if dossier is None:
-        finished = _finish(run, RunStatus.FAILED, now, [diagnosis("SILAE4", reason="dossier deleted")])
+        finished = finish_run(run, RunStatus.FAILED, now, [diagnosis("SILAE4", reason="dossier deleted")])
         services.runs.save(finished)
         return finished
     firm = services.config.get_firm(run.firm_id)
@@ -415,7 +417,7 @@ def sync_run(services: Services, run_id: str, *, receive_count: int = 1) -> Run 
         # The last delivery: if this attempt dies (timeout, out of memory, a bug), SQS parks the
         # message in the DLQ and nothing would ever finish the run. Record the failure first; the
         # outcome replaces it.
-        interrupted = _finish(
+        interrupted = finish_run(
             run, RunStatus.FAILED, now, [diagnosis("TRANSIENT-EXHAUSTED", interrupted=True)]
         )
         services.runs.save(interrupted)
