@@ -36,6 +36,7 @@ class Served:
     admin_key: str
     stack: Any
     world: Any
+    services: Any  # paysync's services on the stack, for what no route starts (a nightly watch)
 
 
 def issue_key(firm_id: str | None) -> str:
@@ -105,6 +106,7 @@ def _served(port: int) -> Iterator[Served]:
                 admin_key=issue_key(None),
                 stack=stack,
                 world=world,
+                services=svc,
             )
         finally:
             stop.set()

@@ -263,3 +263,32 @@ def test_a_correction_in_silae_is_seen_on_the_period_screen_and_replaced_once(co
     page.get_by_role("button", name="Afficher").click()
     page.locator("tr[data-state=in_sync]").first.wait_for(timeout=60_000)
     assert page.locator("tr[data-state=changed_in_silae]").count() == 0
+
+
+def test_what_the_night_s_watch_finds_shows_on_the_dashboard(console: Console) -> None:
+    from decimal import Decimal
+
+    from local.books import add_a_bonus
+    from paysync.domain.models import Run
+    from paysync.usecases.sync_dossier import sync_run
+
+    served = console.served
+    period = served.world.period
+    served.stack.silae.correct_payroll("000201", period, add_a_bonus(Decimal("75.00")))
+    dossier = served.services.config.get_dossier("cafe-gare")
+    watch = Run(
+        run_id="watch-dashboard",
+        dossier_id=dossier.dossier_id,
+        firm_id=dossier.firm_id,
+        period=str(period),
+        trigger="nightly",
+        kind="watch",
+        message_group=dossier.message_group,
+    )
+    assert served.services.runs.create(watch)
+    sync_run(served.services, watch.run_id)  # as the worker runs the planner's watch
+
+    console.signed_in_at(LEMOINE)
+    row = console.page.locator("tr[data-dossier=cafe-gare]")
+    assert row.get_attribute("data-status") == "changed_in_silae"
+    assert "Modifiée dans Silae" in row.inner_text() and "PAIE-MODIFIEE" in row.inner_text()
