@@ -111,11 +111,13 @@ def seed_night(
     file_bytes: int = 0,
     files: int = 1,
     entries: Any = entries_of,
+    watched: bool = True,
 ) -> World:
     """Seed ``firms``; every dossier is due on ``night`` for the month before it.
 
     Each dossier has ``files`` PDFs, padded to ``file_bytes`` in all when that is larger (memory
-    benchmark); ``entries(index)`` says how many OD its payroll has.
+    benchmark); ``entries(index)`` says how many OD its payroll has. ``watched``: synced periods
+    are watched afterwards (the dossier's default ``watch_days``), else never.
     """
     period = Period.of(night).previous()
     now = datetime.now(UTC)
@@ -176,6 +178,7 @@ def seed_night(
                 pending_period=str(period),
                 payroll_override=override,
                 has_societe_token=not spec.cabinet,
+                **({} if watched else {"watch_days": 0}),
             )
             myunisoft.add_society(society_id, dossier.name, schema_id=number + 1)
             token = cabinet_token
