@@ -116,3 +116,23 @@ def create_run(env: Env, run_id: str, dossier_id: str, period: str) -> Any:
     )
     assert env.services.runs.create(run)
     return run
+
+
+def run_a_watch(services: Any, run_id: str, dossier_id: str, period: str) -> Any:
+    """A watch run of a synced period, created as the planner creates it and run as the worker runs
+    it; the finished run back."""
+    from paysync.domain.models import Run
+    from paysync.usecases.sync_dossier import sync_run
+
+    dossier = services.config.get_dossier(dossier_id)
+    watch = Run(
+        run_id=run_id,
+        dossier_id=dossier_id,
+        firm_id=dossier.firm_id,
+        period=period,
+        trigger="nightly",
+        kind="watch",
+        message_group=dossier.message_group,
+    )
+    assert services.runs.create(watch)
+    return sync_run(services, run_id)

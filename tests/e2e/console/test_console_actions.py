@@ -269,24 +269,14 @@ def test_what_the_night_s_watch_finds_shows_on_the_dashboard(console: Console) -
     from decimal import Decimal
 
     from local.books import add_a_bonus
-    from paysync.domain.models import Run
-    from paysync.usecases.sync_dossier import sync_run
+    from tests.harness import run_a_watch
 
     served = console.served
     period = served.world.period
     served.stack.silae.correct_payroll("000201", period, add_a_bonus(Decimal("75.00")))
-    dossier = served.services.config.get_dossier("cafe-gare")
-    watch = Run(
-        run_id="watch-dashboard",
-        dossier_id=dossier.dossier_id,
-        firm_id=dossier.firm_id,
-        period=str(period),
-        trigger="nightly",
-        kind="watch",
-        message_group=dossier.message_group,
-    )
-    assert served.services.runs.create(watch)
-    sync_run(served.services, watch.run_id)  # as the worker runs the planner's watch
+    run_a_watch(
+        served.services, "watch-dashboard", "cafe-gare", str(period)
+    )  # the planner's, run by the worker
 
     console.signed_in_at(LEMOINE)
     row = console.page.locator("tr[data-dossier=cafe-gare]")

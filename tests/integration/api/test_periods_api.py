@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from local.books import add_a_bonus
-from tests.harness import drain, run_nightly, society_entries
+from tests.harness import drain, run_a_watch, run_nightly, society_entries
 from tests.integration.api.conftest import Api
 from tests.integration.conftest import NIGHT
 
@@ -58,25 +58,11 @@ def test_a_period_is_shown_entry_by_entry_then_replaced_after_a_correction(api: 
 
 
 def test_the_status_panel_shows_what_the_watch_found(api: Api) -> None:
-    from paysync.domain.models import Run
-    from paysync.usecases.sync_dossier import sync_run
-
     period = api.world.period
     run_nightly(api.env, NIGHT)
     drain(api.env)
     api.env.silae.correct_payroll("000102", period, add_a_bonus(Decimal("300.00")))
-    dossier = api.env.services.config.get_dossier("garage-leroy")
-    watch = Run(
-        run_id="watch-status",
-        dossier_id=dossier.dossier_id,
-        firm_id=dossier.firm_id,
-        period=str(period),
-        trigger="nightly",
-        kind="watch",
-        message_group=dossier.message_group,
-    )
-    assert api.env.services.runs.create(watch)
-    sync_run(api.env.services, watch.run_id)
+    run_a_watch(api.env.services, "watch-status", "garage-leroy", str(period))
     status = api.ok("GET", f"{GARAGE}/status", key=api.dupont)
     assert [d["code"] for d in status["findings"]] == ["PAIE-MODIFIEE"]
     assert status["state"] == "up_to_date"  # the sync's state: a watch is not the last sync
