@@ -278,9 +278,7 @@ class FakeSilae(SilaeState, FakeServer):
         return headers
 
     def _check_dossier_request(self, request: Request, configuration: Configuration) -> _DossierRequest:
-        listed = [part.strip() for part in (request.header("dossiers") or "").split(",") if part.strip()]
-        if not listed:
-            raise bad_request(CODE_EMPTY_DOSSIERS, MESSAGE_EMPTY_DOSSIERS)
+        listed = _listed_dossiers(request)
         try:
             body = request.json()
         except ValueError:
@@ -296,18 +294,24 @@ class FakeSilae(SilaeState, FakeServer):
             raise bad_request(CODE_INVALID_REQUEST, "Les champs periodeDebut et periodeFin sont invalides.")
         if not isinstance(body.get("avecToutesLesRepartitionsAnalytiques", False), bool):
             raise bad_request(CODE_INVALID_REQUEST, "avecToutesLesRepartitionsAnalytiques est invalide.")
-        # Assumed: the dossier in the body must be one of those announced in the header.
+        self._check_access(configuration, dossier, listed, reached=listed)
+        return _DossierRequest(dossier=dossier, start=start, end=end)
+
+    def _check_access(
+        self, configuration: Configuration, dossier: str, listed: list[str], *, reached: list[str]
+    ) -> None:
+        """The body's dossier among the header's (assumed: undocumented), and each of ``reached``
+        granted to the API configuration."""
         if dossier not in listed:
             raise bad_request(
                 CODE_DOSSIER_NOT_IN_HEADER, f"Le dossier {dossier} est absent de l'en-tête dossiers."
             )
-        for number in listed:
+        for number in reached:
             if number not in configuration.dossiers:
                 raise bad_request(
                     self.dossier_denied_code,
                     f"L'utilisateur de la configuration API n'a pas accès au dossier {number}.",
                 )
-        return _DossierRequest(dossier=dossier, start=start, end=end)
 
     # -- operations ------------------------------------------------------------------------------
     def _liste_numeros_dossiers(
@@ -371,9 +375,7 @@ class FakeSilae(SilaeState, FakeServer):
     ) -> Response:
         """``DossierRecupererPeriodeEnCours`` (``DossierRequest``: no period): the open month's first
         day; the same dossier checks as the other dossier routes."""
-        listed = [part.strip() for part in (request.header("dossiers") or "").split(",") if part.strip()]
-        if not listed:
-            raise bad_request(CODE_EMPTY_DOSSIERS, MESSAGE_EMPTY_DOSSIERS)
+        listed = _listed_dossiers(request)
         try:
             body = request.json()
         except ValueError:
@@ -381,15 +383,7 @@ class FakeSilae(SilaeState, FakeServer):
         dossier = body.get("numeroDossier") if isinstance(body, dict) else None
         if not isinstance(dossier, str) or not dossier.strip():
             raise bad_request(CODE_INVALID_REQUEST, "Le champ numeroDossier est obligatoire.")
-        if dossier not in listed:
-            raise bad_request(
-                CODE_DOSSIER_NOT_IN_HEADER, f"Le dossier {dossier} est absent de l'en-tête dossiers."
-            )
-        if dossier not in configuration.dossiers:
-            raise bad_request(
-                self.dossier_denied_code,
-                f"L'utilisateur de la configuration API n'a pas accès au dossier {dossier}.",
-            )
+        self._check_access(configuration, dossier, listed, reached=[dossier])
         with self._state:
             month = self._open_periods.get(dossier) or Period.of(self._now().astimezone(PARIS).date())
         return Response(body={"periodeEnCours": f"{month.first_day.isoformat()}T00:00:00"})
@@ -411,3 +405,11 @@ def _date_time(value: object) -> datetime | None:
         return datetime.fromisoformat(value)
     except ValueError:
         return None
+
+
+def _listed_dossiers(request: Request) -> list[str]:
+    """The ``dossiers`` header's numbers (comma-separated); none is a refusal."""
+    listed = [part.strip() for part in (request.header("dossiers") or "").split(",") if part.strip()]
+    if not listed:
+        raise bad_request(CODE_EMPTY_DOSSIERS, MESSAGE_EMPTY_DOSSIERS)
+    return listed
