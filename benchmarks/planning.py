@@ -2,13 +2,14 @@
 
 10 000 configured dossiers (written with batch writes), a few hundred of them due tonight; the same
 due dossiers among 2 000 show that the cost does not grow with the total. Items are counted where
-boto3 receives them, for every read of the invocation: a Query or Scan counts its
+paysync's DynamoDB client receives them, for every read of the invocation: a Query or Scan counts its
 ``ScannedCount`` (what DynamoDB bills: items evaluated, before any filter), a GetItem 1 when it
 finds the item, a BatchGetItem the items it returns.
 """
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from datetime import date
 from typing import Any
@@ -16,19 +17,27 @@ from typing import Any
 from benchmarks.common import Result, say, verdict
 from benchmarks.stack import TimeScale, scaled_stack
 from benchmarks.world import seed_planning
+from paysync.aws.wire import Request, Response, Transport
 
 NIGHT = date(2026, 11, 21)
 
 
 class ReadCounter:
-    """Counts DynamoDB items read through one boto3 client, by operation."""
+    """Counts DynamoDB items read through paysync's DynamoDB client, by operation: it stands between
+    the client and its transport."""
 
-    def __init__(self) -> None:
+    def __init__(self, transport: Transport) -> None:
         self.items: Counter[str] = Counter()
         self.calls: Counter[str] = Counter()
+        self._transport = transport
 
-    def __call__(self, parsed: dict[str, Any], model: Any, **_: Any) -> None:
-        operation = model.name
+    def send(self, url: str, request: Request) -> Response:
+        answer = self._transport.send(url, request)
+        if answer.status < 300:
+            self.count(request.operation, json.loads(answer.body or b"{}"))
+        return answer
+
+    def count(self, operation: str, parsed: dict[str, Any]) -> None:
         self.calls[operation] += 1
         if operation in ("Query", "Scan"):
             self.items[operation] += int(parsed.get("ScannedCount", parsed.get("Count", 0)))
@@ -47,12 +56,15 @@ def measure(total: int, due: int) -> dict[str, Any]:
         indexed = seed_planning(stack.resources.name("ConfigTable"), NIGHT, total=total, due=due)
         from functions.nightly_pull import app
         from local.lambda_runtime import fake_context
-        from paysync.storage.aws import dynamodb
+        from paysync.aws.services import dynamodb
 
-        counter = ReadCounter()
-        dynamodb().meta.client.meta.events.register("after-call.dynamodb", counter)
-        plan = app.handler({"kind": "nightly", "night": NIGHT.isoformat()}, fake_context("NightlyPull"))
-        dynamodb().meta.client.meta.events.unregister("after-call.dynamodb", counter)
+        service = dynamodb().service
+        counter = ReadCounter(service.transport)
+        service.transport = counter
+        try:
+            plan = app.handler({"kind": "nightly", "night": NIGHT.isoformat()}, fake_context("NightlyPull"))
+        finally:
+            service.transport = counter._transport
         return {
             "configured": total,
             "with_automatic_retrieval": indexed,

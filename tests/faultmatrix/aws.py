@@ -1,14 +1,15 @@
-"""AWS-side faults, injected into paysync's own boto3 clients through botocore's event hooks.
+"""AWS-side faults, injected into paysync's own AWS client (``paysync.aws``).
 
 Two depths, as AWS fails in two ways:
 
-- **per attempt** (``retried_by_sdk``): the answer to one HTTP attempt (``before-send``), e.g. a
-  DynamoDB throttle; the SDK's own retries meet it first, as they would on AWS;
-- **per call** (otherwise): the whole call fails as it does once the SDK's retries are spent
-  (``before-call``), e.g. DynamoDB or Secrets Manager unavailable: paysync's code meets it.
+- **per attempt** (``retried_by_sdk``): the answer to one HTTP attempt, given by a transport standing
+  in front of the real one, e.g. a DynamoDB throttle; the client's own retries meet it first, as
+  they would on AWS;
+- **per call** (otherwise): the whole call fails as it does once the retries are spent (before any
+  attempt), e.g. DynamoDB or Secrets Manager unavailable: paysync's code meets it.
 
 A fault hits the next ``times`` matching calls (or attempts), deterministically. Only the clients
-paysync made (``paysync.storage.aws``) are touched; the test's own boto3 calls go through.
+paysync made (``paysync.aws.services``) are touched; the test's own boto3 calls go through.
 """
 
 from __future__ import annotations
@@ -17,10 +18,11 @@ import json
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from typing import Any, cast
+from dataclasses import dataclass, replace
+from typing import Any
 
-from botocore.awsrequest import AWSResponse
+from paysync.aws.errors import AwsServiceError
+from paysync.aws.wire import AwsService, Request, Response, Transport
 
 # DynamoDB writes: what "the ledger writes" and "the run writes" are made of.
 DYNAMODB_WRITES = ("PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems")
@@ -28,7 +30,7 @@ DYNAMODB_WRITES = ("PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems")
 
 @dataclass
 class AwsFault:
-    """``times`` calls of ``operations`` on ``service`` (botocore's hyphenated service id) fail with
+    """``times`` calls of ``operations`` on ``service`` (``paysync.aws``'s service name) fail with
     ``code``/``status``; ``table``: for DynamoDB, only calls naming a table whose name contains it."""
 
     name: str
@@ -66,26 +68,53 @@ def _table_names(payload: Any) -> Iterator[str]:
             yield from _table_names(value)
 
 
-class _Body:
-    def __init__(self, content: bytes) -> None:
-        self._content = content
+def _services() -> list[AwsService]:
+    from paysync.aws.services import dynamodb, secretsmanager, sesv2, sqs
 
-    def stream(self, **_: Any) -> Iterator[bytes]:
-        yield self._content
+    return [dynamodb().service, secretsmanager().service, sqs().service, sesv2().service]
 
 
-def _response(url: str, status: int, headers: dict[str, str], content: bytes) -> AWSResponse:
-    return AWSResponse(url, status, cast(Any, headers), _Body(content))
+class _Installed:
+    """What was put in front of paysync's clients, to take it away again."""
+
+    def __init__(self) -> None:
+        self._undo: list[Callable[[], None]] = []
+
+    def wrap_send(self, service: AwsService, send: Callable[[Request], dict[str, Any]]) -> None:
+        service.send = send  # type: ignore[method-assign,assignment]
+        self._undo.append(lambda: service.__dict__.pop("send", None))
+
+    def wrap_transport(self, service: AwsService, transport: Transport) -> None:
+        original = service.transport
+        service.transport = transport
+        self._undo.append(lambda: setattr(service, "transport", original))
+
+    def undo(self) -> None:
+        while self._undo:
+            self._undo.pop()()
+
+
+class _FaultyTransport:
+    def __init__(self, faults: AwsFaults, service: str, inner: Transport) -> None:
+        self._faults, self._service, self._inner = faults, service, inner
+
+    def send(self, url: str, request: Request) -> Response:
+        fault = self._faults.take(self._service, request.operation, request.body, per_attempt=True)
+        if fault is None:
+            return self._inner.send(url, request)
+        content = json.dumps({"__type": fault.code, "message": f"injected: {fault.name}"}).encode()
+        headers = {"x-amzn-requestid": "injected", "content-type": "application/x-amz-json-1.0"}
+        return Response(fault.status, headers, content)
 
 
 class AwsFaults:
-    """Installs faults on paysync's cached boto3 clients; ``injected`` counts them by name."""
+    """Installs faults on paysync's AWS clients; ``injected`` counts them by name."""
 
     def __init__(self) -> None:
         self.faults: list[AwsFault] = []
         self.injected: Counter[str] = Counter()
         self._lock = threading.Lock()
-        self._installed: list[tuple[Any, str, Any]] = []
+        self._installed = _Installed()
 
     def add(self, *faults: AwsFault) -> None:
         with self._lock:
@@ -95,7 +124,7 @@ class AwsFaults:
         with self._lock:
             self.faults.clear()
 
-    def _take(self, service: str, operation: str, body: bytes, *, per_attempt: bool) -> AwsFault | None:
+    def take(self, service: str, operation: str, body: bytes, *, per_attempt: bool) -> AwsFault | None:
         with self._lock:
             for fault in self.faults:
                 if fault.retried_by_sdk == per_attempt and fault.matches(service, operation, body):
@@ -106,51 +135,32 @@ class AwsFaults:
 
     def install(self) -> None:
         """Hook paysync's current clients (again after ``reset_container_state`` made new ones)."""
-        from paysync.storage.aws import dynamodb, secretsmanager, sesv2, sqs
-
         self.uninstall()
-        for client in (dynamodb().meta.client, secretsmanager(), sqs(), sesv2()):
-            service = client.meta.service_model.service_id.hyphenize()
-            for event, handler in (
-                (f"before-call.{service}", self._before_call),
-                (f"before-send.{service}", self._before_send),
-            ):
-                client.meta.events.register_first(event, handler)
-                self._installed.append((client, event, handler))
+        for service in _services():
+            name, send = service.spec.name, service.send
+            self._installed.wrap_transport(service, _FaultyTransport(self, name, service.transport))
+            self._installed.wrap_send(service, self._failing_call(name, send))
+
+    def _failing_call(
+        self, service: str, send: Callable[[Request], dict[str, Any]]
+    ) -> Callable[[Request], dict[str, Any]]:
+        def call(request: Request) -> dict[str, Any]:
+            fault = self.take(service, request.operation, request.body, per_attempt=False)
+            if fault is None:
+                return send(request)
+            raise AwsServiceError(
+                service,
+                request.operation,
+                status=fault.status,
+                code=fault.code,
+                message=f"injected: {fault.name}",
+                body={},
+            )
+
+        return call
 
     def uninstall(self) -> None:
-        for client, event, handler in self._installed:
-            client.meta.events.unregister(event, handler)
-        self._installed.clear()
-
-    def _before_call(self, params: dict[str, Any], model: Any, **_: Any) -> Any:
-        service = model.service_model.service_id.hyphenize()
-        body = params.get("body") or b""
-        fault = self._take(service, model.name, body if isinstance(body, bytes) else b"", per_attempt=False)
-        if fault is None:
-            return None
-        parsed = {
-            "Error": {"Code": fault.code, "Message": f"injected: {fault.name}"},
-            "ResponseMetadata": {"HTTPStatusCode": fault.status, "RequestId": "injected"},
-        }
-        return _response("https://injected.invalid", fault.status, {}, b""), parsed
-
-    def _before_send(self, request: Any, **_: Any) -> Any:
-        # JSON-protocol services name the call in X-Amz-Target: "DynamoDB_20120810.PutItem".
-        raw = request.headers.get("X-Amz-Target") or b""
-        target = raw.decode() if isinstance(raw, bytes) else str(raw)
-        prefix, _dot, operation = target.partition(".")
-        service = _TARGET_PREFIXES.get(prefix.lower(), prefix.lower())
-        body = request.body if isinstance(request.body, bytes) else b""
-        fault = self._take(service, operation, body, per_attempt=True)
-        if fault is None:
-            return None
-        content = json.dumps({"__type": fault.code, "message": f"injected: {fault.name}"}).encode()
-        headers = {"x-amzn-RequestId": "injected", "Content-Type": "application/x-amz-json-1.0"}
-        return _response(request.url, fault.status, headers, content)
-
-
-_TARGET_PREFIXES = {"dynamodb_20120810": "dynamodb", "secretsmanager": "secrets-manager"}
+        self._installed.undo()
 
 
 class FifoDeduplication:
@@ -167,24 +177,27 @@ class FifoDeduplication:
         self._clock = clock or time.monotonic
         self._seen: dict[str, float] = {}
         self._lock = threading.Lock()
-        self._installed: tuple[Any, Any] | None = None
+        self._installed = _Installed()
         self.dropped: list[str] = []
 
     def install(self) -> None:
-        from paysync.storage.aws import sqs
+        from paysync.aws.services import sqs
 
-        client = sqs()
-        client.meta.events.register_first("before-call.sqs.SendMessageBatch", self._before_call)
-        self._installed = (client, self._before_call)
+        service = sqs().service
+        send = service.send
+
+        def call(request: Request) -> dict[str, Any]:
+            if request.operation != "SendMessageBatch":
+                return send(request)
+            return self._deduplicate(request, send)
+
+        self._installed.wrap_send(service, call)
 
     def uninstall(self) -> None:
-        if self._installed is not None:
-            client, handler = self._installed
-            client.meta.events.unregister("before-call.sqs.SendMessageBatch", handler)
-            self._installed = None
+        self._installed.undo()
 
-    def _before_call(self, params: dict[str, Any], **_: Any) -> Any:
-        payload = json.loads(params["body"])
+    def _deduplicate(self, request: Request, send: Callable[[Request], dict[str, Any]]) -> dict[str, Any]:
+        payload = json.loads(request.body)
         now = self._clock()
         kept, answered = [], []
         with self._lock:
@@ -199,13 +212,9 @@ class FifoDeduplication:
                     self._seen[dedup] = now
                     kept.append(entry)
         if kept:
-            payload["Entries"] = kept
-            params["body"] = json.dumps(payload).encode()
-            return (
-                None  # the rest goes to the queue (its answer omits the dropped ones: paysync reads "Failed")
-            )
-        parsed = {"Successful": answered, "Failed": [], "ResponseMetadata": {"HTTPStatusCode": 200}}
-        return _response("https://sqs.invalid", 200, {}, b""), parsed
+            # the rest goes to the queue (its answer omits the dropped ones: paysync reads "Failed")
+            return send(replace(request, body=json.dumps({**payload, "Entries": kept}).encode()))
+        return {"Successful": answered, "Failed": []}
 
 
 # -- the AWS nights of the fault matrix -------------------------------------------------------------
@@ -262,7 +271,7 @@ AWS_NIGHTS = (
         "Secrets Manager unavailable",
         "work",
         lambda _: [
-            AwsFault("secrets", "secrets-manager", ("GetSecretValue",), "InternalServiceError", 500, times=2)
+            AwsFault("secrets", "secretsmanager", ("GetSecretValue",), "InternalServiceError", 500, times=2)
         ],
     ),
     AwsNight(

@@ -29,12 +29,12 @@ from collections.abc import Sequence
 from typing import Any
 
 import boto3
-from botocore.exceptions import BotoCoreError, ClientError
 
 from benchmarks.world import FirmSpec, SeededDossier
 from local.fakes.myunisoft import Behaviour, every_behaviour
 from local.lambda_runtime import fake_context
 from local.ses import sent_emails
+from paysync.aws.errors import AwsError
 from paysync.domain.diagnoses import DiagnosisKind
 from paysync.domain.models import Run, RunStatus
 from paysync.errors import TransientError
@@ -96,7 +96,7 @@ def matrix_behaviours() -> list[Behaviour]:
 
 def transient_failure(failure: BaseException) -> bool:
     """What retrying can cure: a transient error, a dying worker, AWS failing for now."""
-    return isinstance(failure, TransientError | Killed | ClientError | BotoCoreError)
+    return isinstance(failure, TransientError | Killed | AwsError)
 
 
 class FaultMatrix:

@@ -12,7 +12,7 @@ import pytest
 from moto import mock_aws
 
 from local.provision import provision
-from paysync.storage.aws import reset_clients
+from paysync.aws.services import reset_clients
 from paysync.storage.period_attempts import PeriodAttempts, PriorAttempts
 from paysync.storage.runs import RunRepository
 

@@ -13,8 +13,8 @@ import pytest
 from moto import mock_aws
 
 from local.provision import provision
+from paysync.aws.services import reset_clients
 from paysync.domain.accounts import ChartAccount
-from paysync.storage.aws import reset_clients
 from paysync.storage.society_facts import (
     CHART_MAX_BYTES,
     FiscalYear,

@@ -133,9 +133,9 @@ def sync_batch(event: dict[str, Any]) -> BatchResponse:
 def reset_container_state() -> None:
     """Forget what a Lambda container keeps between invocations: settings, services, AWS clients,
     Silae tokens and MyUnisoft pacers. Local stacks, tests and benchmarks call it to start afresh."""
+    from paysync.aws.services import reset_clients
     from paysync.myunisoft.ratelimit import clear_pacers
     from paysync.silae.auth import default_token_cache
-    from paysync.storage.aws import reset_clients
 
     get_settings.cache_clear()
     get_reminder_settings.cache_clear()

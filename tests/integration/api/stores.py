@@ -10,8 +10,9 @@ from typing import Any
 
 import boto3
 import pytest
-from botocore.client import BaseClient
-from botocore.exceptions import ClientError
+
+from paysync.aws.errors import AwsServiceError
+from paysync.aws.wire import AwsService, Request
 
 WRITES = frozenset(
     {
@@ -68,17 +69,22 @@ class Failing:
 @contextmanager
 def failing_writes(monkeypatch: pytest.MonkeyPatch) -> Iterator[Failing]:
     failing = Failing()
-    original = BaseClient._make_api_call
+    original = AwsService.send
 
-    def call(client: Any, operation: str, params: dict[str, Any]) -> Any:
-        if operation in WRITES and failing.at is not None and not failing.failed:
+    def send(service: AwsService, request: Request) -> dict[str, Any]:
+        if request.operation in WRITES and failing.at is not None and not failing.failed:
             failing.count += 1
             if failing.count == failing.at:
                 failing.failed = True
-                raise ClientError(
-                    {"Error": {"Code": "InternalServerError", "Message": "injected"}}, operation
+                raise AwsServiceError(
+                    service.spec.name,
+                    request.operation,
+                    status=500,
+                    code="InternalServerError",
+                    message="injected",
+                    body={},
                 )
-        return original(client, operation, params)
+        return original(service, request)
 
-    monkeypatch.setattr(BaseClient, "_make_api_call", call)
+    monkeypatch.setattr(AwsService, "send", send)
     yield failing

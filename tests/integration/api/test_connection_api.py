@@ -173,9 +173,9 @@ def test_myunisoft_token_and_partner_secret_failures(api: Api) -> None:
 
 
 def test_a_missing_partner_secret_is_said_so(api: Api) -> None:
-    from paysync.storage.aws import secretsmanager
+    import boto3
 
-    secretsmanager().delete_secret(
+    boto3.client("secretsmanager").delete_secret(
         SecretId=api.env.services.settings.partner_secret_name, ForceDeleteWithoutRecovery=True
     )
     statuses = _statuses(_test(api, "boulangerie-martin"))

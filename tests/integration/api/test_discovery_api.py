@@ -180,9 +180,9 @@ def test_myunisoft_unavailable_and_a_missing_partner_secret(api: Api) -> None:
     assert answer["diagnoses"]["myunisoft"][0]["details"]["service"] == "MyUnisoft"
     assert len(answer["payroll_dossiers"]) == len(DUPONT_OPEN)
 
-    from paysync.storage.aws import secretsmanager
+    import boto3
 
-    secretsmanager().delete_secret(
+    boto3.client("secretsmanager").delete_secret(
         SecretId=api.env.services.settings.partner_secret_name, ForceDeleteWithoutRecovery=True
     )
     assert _codes(_discover(api))["myunisoft"] == ["PARTNER-SECRET-MISSING"]

@@ -11,8 +11,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Protocol
 
-from botocore.exceptions import BotoCoreError, ClientError
-
+from paysync.aws.errors import AwsServiceError, AwsUnreachableError
 from paysync.domain.models import utcnow
 from paysync.email.mime import compose
 from paysync.email.render import OutgoingEmail
@@ -50,27 +49,26 @@ class SesMailer:
     def _ses(self) -> Any:
         if self._client is not None:
             return self._client()
-        from paysync.storage.aws import sesv2
+        from paysync.aws.services import sesv2
 
         return sesv2()
 
     def send(self, email: OutgoingEmail) -> str:
         message = compose(email, sender=self.sender, reply_to=self.reply_to, now=self._clock())
-        request: dict[str, Any] = {
-            "FromEmailAddress": str(message["From"]),
-            "Destination": {"ToAddresses": list(email.to)},
-            "Content": {"Raw": {"Data": message.as_bytes()}},
-        }
-        if self.configuration_set:
-            request["ConfigurationSetName"] = self.configuration_set
         try:
-            answer = self._ses().send_email(**request)
-        except ClientError as error:
-            code = error.response.get("Error", {}).get("Code", "")
+            return str(
+                self._ses().send_raw_email(
+                    sender=str(message["From"]),
+                    to=list(email.to),
+                    mime=message.as_bytes(),
+                    configuration_set=self.configuration_set,
+                )
+            )
+        except AwsServiceError as error:
+            code = error.code
             if code in _TRANSIENT_CODES:
                 raise TransientError(f"SES refused for now: {code}") from None
             # MessageRejected (unverified sender), AccountSuspended, ...: someone must act.
             raise EmailRejectedError(f"SES refused the email: {code}") from None
-        except BotoCoreError as error:
+        except AwsUnreachableError as error:
             raise TransientError(f"SES unreachable: {type(error).__name__}") from None
-        return str(answer["MessageId"])

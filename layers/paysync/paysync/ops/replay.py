@@ -200,11 +200,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(
             f"missing {', '.join(missing)}: pass --stack, the options, or SYNC_QUEUE_URL / SYNC_DLQ_URL / RUNS_TABLE"
         )
-    from paysync.storage.aws import sqs
+    import boto3
+
     from paysync.storage.runs import RunRepository
 
     report = replay(
-        sqs(),
+        boto3.client("sqs"),
         RunRepository(args.runs_table),
         queue_url=args.queue_url,
         dlq_url=args.dlq_url,

@@ -12,15 +12,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
-from boto3.dynamodb.conditions import Attr, Key
-from botocore.exceptions import ClientError
-
+from paysync.aws.conditions import Attr, Key
+from paysync.aws.errors import AwsServiceError
+from paysync.aws.services import dynamodb
 from paysync.domain.accounts import AccountLink
-from paysync.storage.aws import dynamodb
 from paysync.storage.dynamo import conditional_check_failed, query_items
 
 if TYPE_CHECKING:
-    from mypy_boto3_dynamodb.service_resource import Table
+    from paysync.aws.dynamodb import Table
 
 
 @dataclass(frozen=True)
@@ -84,7 +83,7 @@ class AccountLinks:
                     & (Attr("claimed_by").eq(run_id) | Attr("claimed_at").lt((now - lease).isoformat()))
                 ),
             )
-        except ClientError as error:
+        except AwsServiceError as error:
             if conditional_check_failed(error):
                 return False
             raise
@@ -103,7 +102,7 @@ class AccountLinks:
                 },
                 ConditionExpression=Attr("account_number").not_exists() | Attr("status").eq("seen"),
             )
-        except ClientError as error:
+        except AwsServiceError as error:
             if not conditional_check_failed(error):
                 raise
 
@@ -113,7 +112,7 @@ class AccountLinks:
                 Key={"dossier_id": dossier_id, "account_number": number},
                 ConditionExpression=Attr("status").eq("creating") & Attr("claimed_by").eq(run_id),
             )
-        except ClientError as error:
+        except AwsServiceError as error:
             if not conditional_check_failed(error):
                 raise
 
@@ -153,7 +152,7 @@ class AccountLinks:
             )
         try:
             self._table.put_item(**kwargs)
-        except ClientError as error:
+        except AwsServiceError as error:
             if conditional_check_failed(error):
                 return False
             raise

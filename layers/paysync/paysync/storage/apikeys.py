@@ -15,15 +15,14 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from boto3.dynamodb.conditions import Attr, Key
-from botocore.exceptions import ClientError
-
+from paysync.aws.conditions import Attr, Key
+from paysync.aws.errors import AwsServiceError
+from paysync.aws.services import dynamodb
 from paysync.domain.access import ADMIN_OWNER, ApiKeyRecord
-from paysync.storage.aws import dynamodb
 from paysync.storage.dynamo import conditional_check_failed, query_items, transaction_canceled
 
 if TYPE_CHECKING:
-    from mypy_boto3_dynamodb.service_resource import Table
+    from paysync.aws.dynamodb import Table
 
 PREFIX = "APIKEY#"
 
@@ -81,7 +80,7 @@ class ApiKeyRepository:
                 ConditionExpression=Attr("pk").exists(),
                 ExpressionAttributeValues={":now": now.isoformat()},
             )
-        except ClientError as error:
+        except AwsServiceError as error:
             if conditional_check_failed(error):
                 return False
             raise
@@ -101,7 +100,7 @@ class ApiKeyRepository:
             if other is None:
                 return Revocation.LAST_OPERATOR
             try:
-                self._table.meta.client.transact_write_items(
+                self._table.transact_write_items(
                     TransactItems=[
                         {
                             "Update": {
@@ -122,7 +121,7 @@ class ApiKeyRepository:
                         },
                     ]
                 )
-            except ClientError as error:
+            except AwsServiceError as error:
                 if not transaction_canceled(error):
                     raise
                 continue  # one of the two changed meanwhile: look again

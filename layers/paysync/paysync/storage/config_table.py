@@ -27,17 +27,16 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any, Literal
 
-from boto3.dynamodb.conditions import Key
-from boto3.dynamodb.types import TypeDeserializer
-from botocore.exceptions import ClientError
-
+from paysync.aws.conditions import Key
+from paysync.aws.dynamodb import unmarshal
+from paysync.aws.errors import AwsServiceError
+from paysync.aws.services import dynamodb
 from paysync.domain.models import Dossier, Firm, LastRun, PayrollCredentialsInfo, Run, utcnow
-from paysync.storage.aws import dynamodb
 from paysync.storage.dynamo import conditional_check_failed, from_item, query_items, query_pages, to_item
 from paysync.storage.item_update import ItemUpdate
 
 if TYPE_CHECKING:
-    from mypy_boto3_dynamodb.service_resource import Table
+    from paysync.aws.dynamodb import Table
 
 DUE_PARTITION = "AUTO"
 EXPIRY_PARTITION = "PAYROLL"
@@ -45,7 +44,6 @@ EXPIRY_PARTITION = "PAYROLL"
 # seconds: past it, a save that died is taken over).
 LEASE, LEASE_UNTIL = "saving", "saving_until"
 LEASE_SECONDS = 60  # longer than any API function may run (29 s)
-_DESERIALIZE = TypeDeserializer()
 DUE_INPUTS = ("auto_pull", "run_day", "pending_period")
 _DUE_ATTRIBUTES = ("due_partition", "next_due")
 _EXPIRY_ATTRIBUTES = ("expiry_partition", "secret_expires_on")
@@ -207,7 +205,7 @@ class ConfigRepository:
                 write.remove(LEASE_UNTIL)
                 write.expect(LEASE, lease.token)
                 self._table.update_item(Key=key, **write.arguments())
-        except ClientError as error:
+        except AwsServiceError as error:
             if not conditional_check_failed(error):  # not ours any more: nothing to give up
                 raise
 
@@ -216,7 +214,7 @@ class ConfigRepository:
             item.update({LEASE: lease.token, LEASE_UNTIL: lease.until})
         try:
             self._table.put_item(Item=to_item(item), ConditionExpression="attribute_not_exists(pk)")
-        except ClientError as error:
+        except AwsServiceError as error:
             if conditional_check_failed(error):
                 return False
             raise
@@ -253,12 +251,12 @@ class ConfigRepository:
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
                 **write.arguments(),
             )
-        except ClientError as error:
+        except AwsServiceError as error:
             if not conditional_check_failed(error):
                 raise
-            # The client's own shape here ({"S": …}), not the resource's.
-            raw: dict[str, Any] = dict(error.response.get("Item") or {})  # type: ignore[call-overload]
-            return None, {name: _DESERIALIZE.deserialize(value) for name, value in raw.items()}
+            # The wire's typed shape here ({"S": …}): error bodies are not converted.
+            raw: dict[str, Any] = dict(error.response.get("Item") or {})
+            return None, {name: unmarshal(value) for name, value in raw.items()}
         return dict(answer["Attributes"]), {}
 
     def list_dossiers_of_firm(self, firm_id: str) -> list[Dossier]:
@@ -368,6 +366,6 @@ class ConfigRepository:
                 ExpressionAttributeNames={"#f": field},
                 ExpressionAttributeValues=values,
             )
-        except ClientError as error:
+        except AwsServiceError as error:
             if not conditional_check_failed(error):
                 raise

@@ -9,9 +9,8 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from botocore.exceptions import ClientError
-    from mypy_boto3_dynamodb.service_resource import Table
-    from mypy_boto3_dynamodb.type_defs import QueryOutputTableTypeDef
+    from paysync.aws.dynamodb import Table
+    from paysync.aws.errors import AwsServiceError
 
 
 def to_item(data: Any) -> Any:
@@ -34,7 +33,7 @@ def from_item(item: dict[str, Any]) -> dict[str, Any]:
     return {k: convert(v) for k, v in item.items()}
 
 
-def query_pages(table: Table, **query: Any) -> Iterator[QueryOutputTableTypeDef]:
+def query_pages(table: Table, **query: Any) -> Iterator[dict[str, Any]]:
     """Every page of a query, following ``LastEvaluatedKey``."""
     while True:
         page = table.query(**query)
@@ -50,15 +49,11 @@ def query_items(table: Table, **query: Any) -> Iterator[dict[str, Any]]:
         yield from page["Items"]
 
 
-def _error_code(error: ClientError) -> str | None:
-    return error.response.get("Error", {}).get("Code")
-
-
-def conditional_check_failed(error: ClientError) -> bool:
+def conditional_check_failed(error: AwsServiceError) -> bool:
     """A conditional write was refused: the item is not in the state the write expected."""
-    return _error_code(error) == "ConditionalCheckFailedException"
+    return error.code == "ConditionalCheckFailedException"
 
 
-def transaction_canceled(error: ClientError) -> bool:
+def transaction_canceled(error: AwsServiceError) -> bool:
     """A transaction was refused as a whole (one of its conditions failed)."""
-    return _error_code(error) == "TransactionCanceledException"
+    return error.code == "TransactionCanceledException"

@@ -11,16 +11,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
-from boto3.dynamodb.conditions import Attr, ConditionBase
-from boto3.dynamodb.types import TypeDeserializer
-from botocore.exceptions import ClientError
-
+from paysync.aws.conditions import Attr, Condition
+from paysync.aws.dynamodb import unmarshal
+from paysync.aws.errors import AwsServiceError
+from paysync.aws.services import dynamodb
 from paysync.domain.period_states import PostedVersion
-from paysync.storage.aws import dynamodb
 from paysync.storage.dynamo import conditional_check_failed, from_item
 
 if TYPE_CHECKING:
-    from mypy_boto3_dynamodb.service_resource import Table
+    from paysync.aws.dynamodb import Table
 
 
 @dataclass(frozen=True)
@@ -68,7 +67,6 @@ class Claim:
 
 
 GRANTED = Claim(granted=True)
-_DESERIALIZE = TypeDeserializer()
 
 
 class Ledger:
@@ -108,12 +106,12 @@ class Ledger:
                 ReturnValues="ALL_OLD",
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
-        except ClientError as error:
+        except AwsServiceError as error:
             if not conditional_check_failed(error):
                 raise
             old: Any = error.response.get("Item")  # the record in the way (ALL_OLD)
             if isinstance(old, dict) and old:
-                plain = {key: _DESERIALIZE.deserialize(value) for key, value in old.items()}
+                plain = {key: unmarshal(value) for key, value in old.items()}
                 return Claim(granted=False, record=LedgerRecord.from_item(plain))
             return Claim(granted=False, record=self.get(partner_id))
         taken: Any = answer.get("Attributes")
@@ -156,7 +154,7 @@ class Ledger:
                 Key={"partner_id": partner_id},
                 ConditionExpression=_still_claimed() & Attr("run_id").eq(run_id),
             )
-        except ClientError as error:
+        except AwsServiceError as error:
             if not conditional_check_failed(error):
                 raise
 
@@ -192,6 +190,6 @@ def period_key(dossier_id: str, period: str) -> str:
     return f"PERIOD#{dossier_id}#{period}"
 
 
-def _still_claimed() -> ConditionBase:
+def _still_claimed() -> Condition:
     """Not posted: a posted record is final, never claimed nor released again."""
     return Attr("status").eq("claimed")

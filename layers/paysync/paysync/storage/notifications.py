@@ -33,15 +33,13 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from boto3.dynamodb.conditions import Attr
-from botocore.exceptions import ClientError
-
-from paysync.storage.aws import dynamodb
+from paysync.aws.conditions import Attr
+from paysync.aws.errors import AwsServiceError
+from paysync.aws.services import dynamodb
 from paysync.storage.dynamo import conditional_check_failed, to_item, transaction_canceled
 
 if TYPE_CHECKING:
-    from mypy_boto3_dynamodb.service_resource import Table
-    from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
+    from paysync.aws.dynamodb import Table
 
 SENDING = "sending"
 SENT = "sent"
@@ -91,7 +89,7 @@ class NotificationLog:
                     & (Attr("owner").eq(owner) | Attr("lease_until").lt(int(now.timestamp())))
                 ),
             )
-        except ClientError as error:
+        except AwsServiceError as error:
             if conditional_check_failed(error):
                 return False
             raise
@@ -107,14 +105,13 @@ class NotificationLog:
                     ConditionExpression=Attr("status").eq(SENDING) & Attr("owner").eq(owner),
                     ExpressionAttributeValues={":zero": 0},
                 )
-            except ClientError as error:
+            except AwsServiceError as error:
                 if not conditional_check_failed(error):
                     raise
 
     def mark_sent(self, keys: list[str], *, owner: str, now: datetime, message_id: str) -> bool:
         """Mark claimed records sent, all together (the digest's key last). False if a claim was lost."""
-        client = self._table.meta.client
-        actions: list[TransactWriteItemTypeDef] = [
+        actions: list[dict[str, Any]] = [
             {
                 "Update": {
                     "TableName": self._table.name,
@@ -136,8 +133,8 @@ class NotificationLog:
         ok = True
         for start in range(0, len(actions), _TRANSACTION_LIMIT):
             try:
-                client.transact_write_items(TransactItems=actions[start : start + _TRANSACTION_LIMIT])
-            except ClientError as error:
+                self._table.transact_write_items(TransactItems=actions[start : start + _TRANSACTION_LIMIT])
+            except AwsServiceError as error:
                 if not transaction_canceled(error):
                     raise
                 ok = False

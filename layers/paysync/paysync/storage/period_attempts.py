@@ -23,13 +23,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import ClientError
-
-from paysync.storage.aws import dynamodb
+from paysync.aws.errors import AwsServiceError
+from paysync.aws.services import dynamodb
 from paysync.storage.dynamo import conditional_check_failed
 
 if TYPE_CHECKING:
-    from mypy_boto3_dynamodb.service_resource import Table
+    from paysync.aws.dynamodb import Table
 
 PREFIX = "ATTEMPTS#"
 
@@ -71,7 +70,7 @@ class PeriodAttempts:
                 Item={**key, "periods": {period: now.isoformat()}, "since": now.isoformat()},
                 ConditionExpression="attribute_not_exists(run_id)",
             )
-        except ClientError as error:
+        except AwsServiceError as error:
             if not conditional_check_failed(error):
                 raise
             # Started meanwhile by another run: this attempt goes in it, but the history began
@@ -90,7 +89,7 @@ class PeriodAttempts:
                 ExpressionAttributeValues={":now": now.isoformat()},
                 ReturnValues="ALL_OLD",
             )
-        except ClientError as error:
+        except AwsServiceError as error:
             if conditional_check_failed(error):
                 return None
             raise

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
+from paysync.aws.services import sqs
 from paysync.domain.models import Run
-from paysync.storage.aws import sqs
 
 
 class RunQueue:
@@ -18,17 +18,20 @@ class RunQueue:
         batches of one token at once; the deduplication id is the run id."""
         for start in range(0, len(runs), 10):
             chunk = runs[start : start + 10]
-            answer = sqs().send_message_batch(
-                QueueUrl=self._url,
-                Entries=[
-                    {
-                        "Id": str(i),
-                        "MessageBody": json.dumps({"run_id": run.run_id}),
-                        "MessageGroupId": run.message_group,
-                        "MessageDeduplicationId": run.run_id,
-                    }
-                    for i, run in enumerate(chunk)
-                ],
+            answer = sqs().call(
+                "SendMessageBatch",
+                {
+                    "QueueUrl": self._url,
+                    "Entries": [
+                        {
+                            "Id": str(i),
+                            "MessageBody": json.dumps({"run_id": run.run_id}),
+                            "MessageGroupId": run.message_group,
+                            "MessageDeduplicationId": run.run_id,
+                        }
+                        for i, run in enumerate(chunk)
+                    ],
+                },
             )
             if answer.get("Failed"):
                 failed = ", ".join(f"{f['Id']}:{f.get('Code')}" for f in answer["Failed"])

@@ -11,12 +11,11 @@ from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from boto3.dynamodb.conditions import Attr, Key
-from botocore.exceptions import ClientError
-
+from paysync.aws.conditions import Attr, Key
+from paysync.aws.errors import AwsServiceError
+from paysync.aws.services import dynamodb
 from paysync.domain.models import Run, RunStatus
 from paysync.domain.period_diagnoses import open_findings
-from paysync.storage.aws import dynamodb
 from paysync.storage.dynamo import (
     conditional_check_failed,
     from_item,
@@ -26,7 +25,7 @@ from paysync.storage.dynamo import (
 )
 
 if TYPE_CHECKING:
-    from mypy_boto3_dynamodb.service_resource import Table
+    from paysync.aws.dynamodb import Table
 
 FAILURE_PARTITION = "FAILED"
 
@@ -53,7 +52,7 @@ class RunRepository:
         """Create the run unless one with that id exists. True when created."""
         try:
             self._table.put_item(Item=self._item(run), ConditionExpression=Attr("run_id").not_exists())
-        except ClientError as error:
+        except AwsServiceError as error:
             if conditional_check_failed(error):
                 return False
             raise
@@ -84,8 +83,8 @@ class RunRepository:
             "ConditionExpression": "attribute_not_exists(run_id)",
         }
         try:
-            self._table.meta.client.transact_write_items(TransactItems=[{"Put": lock_put}, {"Put": run_put}])  # type: ignore[typeddict-item]
-        except ClientError as error:
+            self._table.transact_write_items(TransactItems=[{"Put": lock_put}, {"Put": run_put}])
+        except AwsServiceError as error:
             if transaction_canceled(error):
                 return False
             raise
@@ -123,7 +122,7 @@ class RunRepository:
                 },
                 ReturnValues="ALL_NEW",
             )["Attributes"]
-        except ClientError as error:
+        except AwsServiceError as error:
             if conditional_check_failed(error):
                 return None
             raise
@@ -147,7 +146,7 @@ class RunRepository:
                     ConditionExpression=Attr("status").eq(run.status.value)
                     & Attr("attempts").eq(run.attempts),
                 )
-            except ClientError as error:
+            except AwsServiceError as error:
                 if not conditional_check_failed(error):
                     raise
                 continue  # a worker moved it meanwhile: read it again

@@ -1,4 +1,4 @@
-"""Every credential lives in Secrets Manager; reads go through Powertools Parameters with a TTL.
+"""Every credential lives in Secrets Manager; reads are kept for a TTL (``SECRETS_CACHE_SECONDS``).
 
 Names (under the configurable prefix):
 - ``<prefix>/firms/<firm_id>/payroll`` and ``<prefix>/dossiers/<dossier_id>/payroll``:
@@ -16,13 +16,14 @@ write created. A later write by someone else is never undone.
 from __future__ import annotations
 
 import json
+import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from botocore.exceptions import BotoCoreError, ClientError
-
+from paysync.aws.errors import AwsServiceError, AwsUnreachableError
+from paysync.aws.services import secretsmanager
 from paysync.errors import TransientError
-from paysync.storage.aws import secretsmanager
 
 Level = Literal["firm", "dossier"]
 
@@ -54,30 +55,51 @@ class PayrollSecret:
 
 class SecretStore:
     def __init__(self, prefix: str, partner_secret_name: str, max_age_seconds: int = 300) -> None:
-        from aws_lambda_powertools.utilities.parameters import SecretsProvider
-
         self._prefix = prefix.rstrip("/")
         self._partner_name = partner_secret_name
         self._max_age = max_age_seconds
-        self._provider = SecretsProvider(boto3_client=secretsmanager())
+        # name -> (read at, value): a warm container reads each secret once per max_age; a missing
+        # secret is read again each time, so one saved meanwhile is seen at once
+        self._kept: dict[str, tuple[float, dict[str, Any]]] = {}
+        self._lock = threading.Lock()
+
+    def _forget(self) -> None:
+        with self._lock:
+            self._kept.clear()
 
     def name(self, level: Level, owner_id: str, kind: Literal["payroll", "myunisoft"]) -> str:
         return f"{self._prefix}/{'firms' if level == 'firm' else 'dossiers'}/{owner_id}/{kind}"
 
     def _read(self, name: str) -> dict[str, Any] | None:
-        from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
+        now = time.monotonic()
+        with self._lock:
+            kept = self._kept.get(name)
+        if kept is not None and now - kept[0] < self._max_age:
+            return kept[1]
+        value = self._fetch(name)
+        if value is not None and self._max_age > 0:
+            with self._lock:
+                self._kept[name] = (now, value)
+        return value
 
+    def _fetch(self, name: str) -> dict[str, Any] | None:
         try:
-            value = self._provider.get(name, transform="json", max_age=self._max_age)
-        except GetParameterError as error:
-            cause = error.__cause__ or error.__context__
-            code = cause.response["Error"]["Code"] if isinstance(cause, ClientError) else None
-            if code == "ResourceNotFoundException":
+            answer = secretsmanager().call("GetSecretValue", {"SecretId": name})
+        except AwsServiceError as error:
+            if error.code == "ResourceNotFoundException":
                 return None
-            # Never repeat the provider's text: keep the name, which is not secret.
-            if isinstance(cause, BotoCoreError) or code in _TRANSIENT_CODES:
-                raise SecretUnavailableError(f"secret {name} could not be read for now ({code})") from None
-            raise RuntimeError(f"secret {name} could not be read") from None
+            # Never repeat the service's text: keep the name, which is not secret.
+            if error.code in _TRANSIENT_CODES or error.status >= 500:
+                raise SecretUnavailableError(
+                    f"secret {name} could not be read for now ({error.code})"
+                ) from None
+            raise RuntimeError(f"secret {name} could not be read ({error.code})") from None
+        except AwsUnreachableError:
+            raise SecretUnavailableError(f"secret {name} could not be read for now (unreachable)") from None
+        try:
+            value = json.loads(answer.get("SecretString") or "null")
+        except ValueError:
+            return None
         return value if isinstance(value, dict) else None
 
     def payroll(self, level: Level, owner_id: str) -> PayrollSecret | None:
@@ -105,53 +127,58 @@ class SecretStore:
         try:
             for _attempt in range(3):
                 try:
-                    answer = client.put_secret_value(SecretId=name, SecretString=payload)
+                    answer = client.call("PutSecretValue", {"SecretId": name, "SecretString": payload})
                     return SecretWritten(name, answer["VersionId"], created=False)
-                except ClientError as error:
-                    if error.response["Error"]["Code"] != "ResourceNotFoundException":
+                except AwsServiceError as error:
+                    if error.code != "ResourceNotFoundException":
                         raise
                 try:
-                    created = client.create_secret(Name=name, SecretString=payload)
+                    created = client.call("CreateSecret", {"Name": name, "SecretString": payload})
                     return SecretWritten(name, created["VersionId"], created=True)
-                except ClientError as error:
+                except AwsServiceError as error:
                     # Created meanwhile by a concurrent write: put this value over it.
-                    if error.response["Error"]["Code"] != "ResourceExistsException":
+                    if error.code != "ResourceExistsException":
                         raise
             raise RuntimeError(f"secret {name} could not be written")
-        except ClientError:
+        except (AwsServiceError, AwsUnreachableError):
             # Never repeat the service's text: keep the name, which is not secret.
             raise RuntimeError(f"secret {name} could not be written") from None
         finally:
-            self._provider.clear_cache()  # type: ignore[no-untyped-call]
+            self._forget()
 
     def undo(self, written: SecretWritten) -> None:
         """Put back what ``written`` replaced, unless someone wrote the secret since."""
         client = secretsmanager()
         try:
-            stages = client.describe_secret(SecretId=written.name).get("VersionIdsToStages", {})
-        except ClientError as error:
-            if error.response["Error"]["Code"] == "ResourceNotFoundException":
+            stages = client.call("DescribeSecret", {"SecretId": written.name}).get("VersionIdsToStages", {})
+        except AwsServiceError as error:
+            if error.code == "ResourceNotFoundException":
                 return
+            raise RuntimeError(f"secret {written.name} could not be restored") from None
+        except AwsUnreachableError:
             raise RuntimeError(f"secret {written.name} could not be restored") from None
         if "AWSCURRENT" not in stages.get(written.version_id, []):
             return  # a later write is current: it stays
         try:
             if written.created:
-                client.delete_secret(SecretId=written.name, ForceDeleteWithoutRecovery=True)
+                client.call("DeleteSecret", {"SecretId": written.name, "ForceDeleteWithoutRecovery": True})
             else:
                 previous = next((v for v, s in stages.items() if "AWSPREVIOUS" in s), None)
                 if previous is None:
                     raise RuntimeError(f"secret {written.name} has no previous version to restore")
-                client.update_secret_version_stage(
-                    SecretId=written.name,
-                    VersionStage="AWSCURRENT",
-                    MoveToVersionId=previous,
-                    RemoveFromVersionId=written.version_id,
+                client.call(
+                    "UpdateSecretVersionStage",
+                    {
+                        "SecretId": written.name,
+                        "VersionStage": "AWSCURRENT",
+                        "MoveToVersionId": previous,
+                        "RemoveFromVersionId": written.version_id,
+                    },
                 )
-        except ClientError:
+        except (AwsServiceError, AwsUnreachableError):
             raise RuntimeError(f"secret {written.name} could not be restored") from None
         finally:
-            self._provider.clear_cache()  # type: ignore[no-untyped-call]
+            self._forget()
 
     def put_payroll(self, level: Level, owner_id: str, secret: PayrollSecret) -> SecretWritten:
         return self._write(
@@ -171,10 +198,11 @@ class SecretStore:
 
     def delete(self, level: Level, owner_id: str, kind: Literal["payroll", "myunisoft"]) -> None:
         try:
-            secretsmanager().delete_secret(
-                SecretId=self.name(level, owner_id, kind), ForceDeleteWithoutRecovery=True
+            secretsmanager().call(
+                "DeleteSecret",
+                {"SecretId": self.name(level, owner_id, kind), "ForceDeleteWithoutRecovery": True},
             )
-        except ClientError as error:
-            if error.response["Error"]["Code"] != "ResourceNotFoundException":
+        except AwsServiceError as error:
+            if error.code != "ResourceNotFoundException":
                 raise
-        self._provider.clear_cache()  # type: ignore[no-untyped-call]
+        self._forget()

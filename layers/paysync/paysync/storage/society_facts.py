@@ -24,15 +24,14 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
-from botocore.exceptions import ClientError
-
+from paysync.aws.errors import AwsServiceError
+from paysync.aws.services import dynamodb
 from paysync.domain.accounts import ChartAccount
 from paysync.observability import logger
-from paysync.storage.aws import dynamodb
 from paysync.storage.dynamo import conditional_check_failed, from_item
 
 if TYPE_CHECKING:
-    from mypy_boto3_dynamodb.service_resource import Table
+    from paysync.aws.dynamodb import Table
 
 FactName = Literal["journal", "fiscal_years", "chart"]
 FACTS: tuple[FactName, ...] = ("journal", "fiscal_years", "chart")
@@ -105,11 +104,6 @@ def decode_chart(data: bytes) -> tuple[ChartAccount, ...]:
     return tuple(ChartAccount(int(row[0]), str(row[1]), str(row[2])) for row in rows)
 
 
-def _binary(value: Any) -> bytes:
-    """boto3 hands binary attributes back as ``Binary`` (``.value``), moto sometimes as bytes."""
-    return bytes(getattr(value, "value", value))
-
-
 class SocietyFactsRepository:
     def __init__(self, table_name: str) -> None:
         self._table: Table = dynamodb().Table(table_name)
@@ -140,7 +134,7 @@ class SocietyFactsRepository:
                     for y in years
                 ),
             ),
-            chart=self._fact({**data, "chart": chart}, "chart", lambda c: decode_chart(_binary(c))),
+            chart=self._fact({**data, "chart": chart}, "chart", lambda c: decode_chart(bytes(c))),
         )
 
     @staticmethod
@@ -192,7 +186,7 @@ class SocietyFactsRepository:
                 ExpressionAttributeNames={"#fact": name, "#at": f"{name}_fetched_at"},
                 ExpressionAttributeValues={":value": value, ":at": stamp},
             )
-        except ClientError as error:
+        except AwsServiceError as error:
             if conditional_check_failed(error):
                 return False  # a later fetch is kept already
             raise
@@ -211,6 +205,6 @@ class SocietyFactsRepository:
                 ConditionExpression="attribute_exists(society_id)",  # never creates an empty item
                 ExpressionAttributeNames=attributes,
             )
-        except ClientError as error:
+        except AwsServiceError as error:
             if not conditional_check_failed(error):
                 raise

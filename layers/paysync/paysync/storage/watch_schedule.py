@@ -13,12 +13,11 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from boto3.dynamodb.conditions import Key
-
-from paysync.storage.aws import dynamodb
+from paysync.aws.conditions import Key
+from paysync.aws.services import dynamodb
 
 if TYPE_CHECKING:
-    from mypy_boto3_dynamodb.service_resource import Table
+    from paysync.aws.dynamodb import Table
 
 WATCH_PARTITION = "WATCH"
 
