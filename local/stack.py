@@ -5,7 +5,7 @@ import)."""
 from __future__ import annotations
 
 import os
-from collections.abc import MutableMapping
+from collections.abc import Mapping, MutableMapping
 from pathlib import Path
 from types import TracebackType
 
@@ -13,7 +13,24 @@ from local.cfn import DEFAULT_TEMPLATE
 from local.moto_server import MotoServer
 from local.provision import DEFAULT_REGION, DUMMY_CREDENTIALS, LocalResources, provision
 
-__all__ = ["LocalStack"]
+__all__ = ["LocalStack", "endpoint_environment"]
+
+
+def endpoint_environment(endpoint_url: str, region: str, env: Mapping[str, str]) -> dict[str, str | None]:
+    """What points every boto3 client at ``endpoint_url`` with dummy credentials, given the
+    environment ``env`` as it is: each variable's new value, or ``None`` to remove it."""
+    wanted: dict[str, str | None] = {
+        "AWS_ENDPOINT_URL": endpoint_url,
+        "AWS_DEFAULT_REGION": region,
+        "AWS_REGION": region,
+        "AWS_ACCESS_KEY_ID": DUMMY_CREDENTIALS["aws_access_key_id"],
+        "AWS_SECRET_ACCESS_KEY": DUMMY_CREDENTIALS["aws_secret_access_key"],
+        "AWS_SESSION_TOKEN": None,
+        "AWS_PROFILE": None,
+    }
+    # Per-service endpoints (AWS_ENDPOINT_URL_DYNAMODB, ...) would win over AWS_ENDPOINT_URL.
+    wanted.update(dict.fromkeys(key for key in list(env) if key.startswith("AWS_ENDPOINT_URL_")))
+    return wanted
 
 
 class LocalStack:
@@ -72,17 +89,7 @@ class LocalStack:
         self.resources = None
 
     def _apply_env(self, endpoint_url: str) -> None:
-        wanted: dict[str, str | None] = {
-            "AWS_ENDPOINT_URL": endpoint_url,
-            "AWS_DEFAULT_REGION": self.region,
-            "AWS_REGION": self.region,
-            "AWS_ACCESS_KEY_ID": DUMMY_CREDENTIALS["aws_access_key_id"],
-            "AWS_SECRET_ACCESS_KEY": DUMMY_CREDENTIALS["aws_secret_access_key"],
-            "AWS_SESSION_TOKEN": None,
-            "AWS_PROFILE": None,
-        }
-        # Per-service endpoints (AWS_ENDPOINT_URL_DYNAMODB, ...) would win over AWS_ENDPOINT_URL.
-        wanted.update(dict.fromkeys(key for key in list(self.env) if key.startswith("AWS_ENDPOINT_URL_")))
+        wanted = endpoint_environment(endpoint_url, self.region, self.env)
         self._saved_env = {key: self.env.get(key) for key in wanted}
         for key, value in wanted.items():
             if value is None:

@@ -47,9 +47,16 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: p
         terminalreporter.write_line(body)
 
 
-# ---------------------------------------------------------------- the vendors' fakes
+# ---------------------------------------------------------------- AWS, and the vendors' fakes
 from local.fakes.silae import FakeSilae  # noqa: E402 - after the environment above, on purpose
+from tests.aws_endpoint import fresh_aws  # noqa: E402
 from tests.fake_servers import running  # noqa: E402
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch) -> str:
+    """An empty AWS (this worker's moto server) that every boto3 client reaches; its endpoint."""
+    return fresh_aws(monkeypatch)
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,5 @@
-"""Shared harness: AWS from template.yaml (in-process moto), both fakes on 127.0.0.1, demo data."""
+"""Shared harness: AWS from template.yaml (moto server, see tests.aws_endpoint), both fakes on
+127.0.0.1, demo data."""
 
 from __future__ import annotations
 
@@ -46,13 +47,12 @@ class Env:
 
 @contextmanager
 def local_env(monkeypatch: pytest.MonkeyPatch, **extra_env: str) -> Iterator[Env]:
-    from moto import mock_aws
-
     from local.provision import provision
+    from tests.aws_endpoint import fresh_aws
 
     window = float(FAST_ENV["MYUNISOFT_RATE_WINDOW_SECONDS"])
-    with mock_aws(), FakeSilae() as silae, FakeMyUnisoft(rate_window_seconds=window) as myunisoft:
-        resources = provision(endpoint_url=None)
+    with FakeSilae() as silae, FakeMyUnisoft(rate_window_seconds=window) as myunisoft:
+        resources = provision(endpoint_url=fresh_aws(monkeypatch))
         env = resources.function_environment("SyncWorkerFunction")
         env.update(resources.function_environment("NightlyPullFunction"))
         env.update(FAST_ENV)

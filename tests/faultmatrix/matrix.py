@@ -316,7 +316,7 @@ def run_matrix(
     reminders: bool = True,
     replaces: bool = True,
 ) -> MatrixReport:
-    """The matrix on a local stack of its own (in-process moto, both fakes), started and stopped
+    """The matrix on a local stack of its own (a moto server, both fakes), started and stopped
     here; the environment is restored after."""
     import pytest
 

@@ -41,7 +41,7 @@ FIRST_NIGHT = date(2001, 2, 5)  # periods from January 2001 on: closed, and neve
 def night_stack(
     firms: Sequence[FirmSpec], *, entries: Callable[[int], int] | None = None, **env: str
 ) -> Iterator[NightStack]:
-    """A local stack of its own (in-process moto, both fakes) seeded with ``firms``; ``env``
+    """A local stack of its own (the tests' moto server, both fakes) seeded with ``firms``; ``env``
     overrides the functions' environment. Secrets are cached as in Lambda."""
     with (
         pytest.MonkeyPatch.context() as monkeypatch,

@@ -1,5 +1,5 @@
 """PeriodAttempts, the existence check's witness, on RunsTable as template.yaml declares it
-(in-process moto): no history proves nothing; with one, exactly one attempt of a period learns it
+(moto server): no history proves nothing; with one, exactly one attempt of a period learns it
 was never attempted, and the record is outside the runs' index and never a run."""
 
 from __future__ import annotations
@@ -9,23 +9,22 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from moto import mock_aws
 
 from local.provision import provision
 from paysync.aws.services import reset_clients
 from paysync.storage.period_attempts import PeriodAttempts, PriorAttempts
 from paysync.storage.runs import RunRepository
+from tests.aws_endpoint import fresh_aws
 
 T0 = datetime(2026, 11, 21, 2, 30, tzinfo=UTC)
 
 
 @pytest.fixture
-def tables() -> Iterator[tuple[PeriodAttempts, RunRepository]]:
+def tables(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[PeriodAttempts, RunRepository]]:
+    resources = provision(endpoint_url=fresh_aws(monkeypatch))
     reset_clients()
-    with mock_aws():
-        resources = provision(endpoint_url=None)
-        name = resources.name("RunsTable")
-        yield PeriodAttempts(name), RunRepository(name)
+    name = resources.name("RunsTable")
+    yield PeriodAttempts(name), RunRepository(name)
     reset_clients()
 
 

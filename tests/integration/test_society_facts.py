@@ -1,4 +1,4 @@
-"""SocietyFactsRepository on the table template.yaml declares (in-process moto): each fact kept with
+"""SocietyFactsRepository on the table template.yaml declares (moto server): each fact kept with
 its fetch time, written alone, never replaced by an older fetch, forgotten on demand; a chart too
 large for one item is not kept."""
 
@@ -10,7 +10,6 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from moto import mock_aws
 
 from local.provision import provision
 from paysync.aws.services import reset_clients
@@ -23,6 +22,7 @@ from paysync.storage.society_facts import (
     SocietyFactsRepository,
     encode_chart,
 )
+from tests.aws_endpoint import fresh_aws
 
 T0 = datetime(2026, 11, 21, 2, 30, tzinfo=UTC)
 JOURNAL = PayrollJournal(31420, "OD PAIE")
@@ -38,11 +38,10 @@ CHART = (
 
 
 @pytest.fixture
-def facts() -> Iterator[SocietyFactsRepository]:
+def facts(monkeypatch: pytest.MonkeyPatch) -> Iterator[SocietyFactsRepository]:
+    resources = provision(endpoint_url=fresh_aws(monkeypatch))
     reset_clients()
-    with mock_aws():
-        resources = provision(endpoint_url=None)
-        yield SocietyFactsRepository(resources.name("SocietyFactsTable"))
+    yield SocietyFactsRepository(resources.name("SocietyFactsTable"))
     reset_clients()
 
 

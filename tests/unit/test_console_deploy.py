@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import boto3
-from moto import mock_aws
+import pytest
 
 from local.console_deploy import invalidate, stack_outputs, upload
 from local.console_static import deployed_files
@@ -13,7 +13,7 @@ from local.console_static import deployed_files
 API_URL = "https://abc123.execute-api.eu-west-3.amazonaws.com/v1"
 
 
-@mock_aws
+@pytest.mark.usefixtures("aws")
 def test_upload_puts_the_files_and_config_json_and_removes_stale_ones() -> None:
     s3 = boto3.client("s3", region_name="eu-west-3")
     s3.create_bucket(Bucket="console", CreateBucketConfiguration={"LocationConstraint": "eu-west-3"})
@@ -30,7 +30,7 @@ def test_upload_puts_the_files_and_config_json_and_removes_stale_ones() -> None:
     assert s3.get_object(Bucket="console", Key="app/main.js")["ContentType"].startswith("text/javascript")
 
 
-@mock_aws
+@pytest.mark.usefixtures("aws")
 def test_the_outputs_are_read_from_the_stack_and_the_distribution_invalidated() -> None:
     cloudformation = boto3.client("cloudformation", region_name="eu-west-3")
     template = {

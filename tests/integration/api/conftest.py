@@ -1,6 +1,6 @@
 """The HTTP API over the local stack: template.yaml's routes and authorizer, the fakes, and AWS
-either in-process (``api``, one per test) or behind moto server as ``make serve`` runs it
-(``served``, one per module, for races)."""
+either on the tests' moto server (``api``, emptied for each test) or behind a moto server of its own
+as ``make serve`` runs it (``served``, one per module, for races)."""
 
 from __future__ import annotations
 

@@ -103,8 +103,9 @@ def test_the_default_period_is_the_last_closed_month(api: Api) -> None:
 
 @pytest.fixture
 def atomic_moto(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """DynamoDB applies a conditional write atomically; in-process moto does not under threads. One lock
-    around moto's writes gives back the guarantee the code relies on (and nothing more)."""
+    """DynamoDB applies a conditional write atomically; moto does not under threads (its server runs in
+    this process, a thread per request). One lock around moto's writes gives back the guarantee the
+    code relies on (and nothing more)."""
     from moto.dynamodb.models import DynamoDBBackend
 
     lock = threading.RLock()

@@ -1,4 +1,5 @@
-"""The template provisioned on a fresh moto, behind a server or in-process."""
+"""The template provisioned on a fresh moto, behind the tests' server or in-process (the benchmarks
+provision in-process: ``provision(endpoint_url=None)`` inside ``moto.mock_aws()``)."""
 
 from __future__ import annotations
 
@@ -9,24 +10,22 @@ from moto import mock_aws
 
 from local.moto_server import MotoServer
 from local.provision import LocalResources, provision
+from tests.aws_endpoint import fresh_aws
+from tests.aws_endpoint import moto_server as shared_moto_server
 
 
-@pytest.fixture(scope="module")
-def moto_server() -> Iterator[MotoServer]:
-    server = MotoServer()
-    server.start()
-    yield server
-    server.stop()
+@pytest.fixture
+def moto_server() -> MotoServer:
+    """This worker's moto server (the tests reset it, and name its endpoint)."""
+    return shared_moto_server()
 
 
 @pytest.fixture(params=["moto_server", "in_process"])
 def stack(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[LocalResources]:
     """The template provisioned on a fresh moto, either behind a server or in-process."""
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     if request.param == "moto_server":
-        server: MotoServer = request.getfixturevalue("moto_server")
-        server.reset()
-        yield provision(endpoint_url=server.endpoint_url)
+        yield provision(endpoint_url=fresh_aws(monkeypatch))
     else:
+        monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
         with mock_aws():
             yield provision(endpoint_url=None)
