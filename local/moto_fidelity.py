@@ -1,8 +1,10 @@
 """Where moto differs from AWS in a way paysync relies on, put right (process-wide, idempotent).
 
-- DynamoDB applies each write, its condition included, atomically; moto (in-process, or its server,
-  which runs in this process too) checks and writes in two steps, and concurrent requests run in
-  threads: one lock around its writes gives back that guarantee, and nothing more.
+- DynamoDB applies each write, its condition included, atomically, and what it answers of the old
+  item (``ReturnValues``) is the item that write replaced; moto (in-process, or its server, which
+  runs in this process too) checks and writes in two steps, reads the old item before the write,
+  and runs concurrent requests in threads: one lock around each write request, from the read of
+  the old item to the answer, gives back that guarantee, and nothing more.
 - Secrets Manager: moving the ``AWSCURRENT`` label with ``UpdateSecretVersionStage`` changes which
   version ``GetSecretValue`` answers and which one the next ``PutSecretValue`` labels
   ``AWSPREVIOUS``. moto keeps its own "default version" apart from the labels and does not move
@@ -24,11 +26,13 @@ def install() -> None:
         if _installed:
             return
         from moto.dynamodb.models import DynamoDBBackend
+        from moto.dynamodb.responses import DynamoHandler
         from moto.secretsmanager.models import SecretsManagerBackend
 
         writes = threading.RLock()
         for name in ("put_item", "update_item", "delete_item", "transact_write_items", "batch_write_item"):
             setattr(DynamoDBBackend, name, _locked(getattr(DynamoDBBackend, name), writes))
+            setattr(DynamoHandler, name, _locked(getattr(DynamoHandler, name), writes))
         original = SecretsManagerBackend.update_secret_version_stage
 
         def update_secret_version_stage(
