@@ -59,7 +59,8 @@ def test_conditions_updates_and_the_record_in_the_way(table: Table) -> None:
     with pytest.raises(AwsServiceError) as refused:
         table.put_item(
             Item={"pk": "p", "sk": 1, "status": "claimed", "run_id": "r2"},
-            ConditionExpression=Attr("pk").not_exists() | (Attr("status").eq("claimed") & Attr("run_id").eq("r2")),
+            ConditionExpression=Attr("pk").not_exists()
+            | (Attr("status").eq("claimed") & Attr("run_id").eq("r2")),
             ReturnValuesOnConditionCheckFailure="ALL_OLD",
         )
     assert refused.value.code == "ConditionalCheckFailedException"
@@ -106,9 +107,12 @@ def test_a_refused_transaction_changes_nothing_and_says_why(table: Table) -> Non
 
 def test_secrets_and_queue(table: Table) -> None:
     manager = secretsmanager()
-    created = manager.call("CreateSecret", {"Name": "paysync/firms/f/payroll", "SecretString": '{"client_id": "c"}'})
-    assert boto3.client("secretsmanager").get_secret_value(SecretId="paysync/firms/f/payroll")["VersionId"] == (
-        created["VersionId"]
+    created = manager.call(
+        "CreateSecret", {"Name": "paysync/firms/f/payroll", "SecretString": '{"client_id": "c"}'}
+    )
+    assert (
+        boto3.client("secretsmanager").get_secret_value(SecretId="paysync/firms/f/payroll")["VersionId"]
+        == (created["VersionId"])
     )
     with pytest.raises(AwsServiceError) as missing:
         manager.call("GetSecretValue", {"SecretId": "paysync/firms/nobody/payroll"})
@@ -116,7 +120,11 @@ def test_secrets_and_queue(table: Table) -> None:
     url = boto3.client("sqs").create_queue(
         QueueName="runs.fifo", Attributes={"FifoQueue": "true", "ContentBasedDeduplication": "false"}
     )["QueueUrl"]
-    entries = [{"Id": "0", "MessageBody": '{"run_id": "r"}', "MessageGroupId": "g", "MessageDeduplicationId": "r"}]
+    entries = [
+        {"Id": "0", "MessageBody": '{"run_id": "r"}', "MessageGroupId": "g", "MessageDeduplicationId": "r"}
+    ]
     assert sqs().call("SendMessageBatch", {"QueueUrl": url, "Entries": entries})["Successful"][0]["Id"] == "0"
-    received = boto3.client("sqs").receive_message(QueueUrl=url, AttributeNames=["MessageGroupId"])["Messages"]
+    received = boto3.client("sqs").receive_message(QueueUrl=url, AttributeNames=["MessageGroupId"])[
+        "Messages"
+    ]
     assert received[0]["Body"] == '{"run_id": "r"}' and received[0]["Attributes"]["MessageGroupId"] == "g"
