@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import time
 from pathlib import Path
 from typing import Any
 
@@ -91,7 +90,6 @@ def test_make_validate_passes() -> None:
     installed, output = _sam_cli_installed()
     if not installed:
         pytest.skip(f"the SAM CLI could not be installed (`make .venv-sam/.installed` failed):\n{output}")
-    started = time.monotonic()
     result = subprocess.run(
         ["make", "validate"],  # noqa: S607
         cwd=ROOT,
@@ -104,8 +102,6 @@ def test_make_validate_passes() -> None:
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
     assert "is a valid SAM Template" in output, output
-    # `make validate` is meant to be quick enough to run before every commit.
-    assert time.monotonic() - started < 300, output
 
 
 # ------------------------------------------------------------------ parameters
