@@ -49,13 +49,14 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: p
 
 # ---------------------------------------------------------------- AWS, and the vendors' fakes
 from local.fakes.silae import FakeSilae  # noqa: E402 - after the environment above, on purpose
-from tests.aws_endpoint import fresh_aws  # noqa: E402
 from tests.fake_servers import running  # noqa: E402
 
 
 @pytest.fixture
 def aws(monkeypatch: pytest.MonkeyPatch) -> str:
     """An empty AWS (this worker's moto server) that every boto3 client reaches; its endpoint."""
+    from tests.aws_endpoint import fresh_aws
+
     return fresh_aws(monkeypatch)
 
 
