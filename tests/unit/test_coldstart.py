@@ -1,5 +1,6 @@
 """What a cold start defers, checked in a fresh interpreter set up as Lambda sets one up: the garbage
-collector paused until the first invocation ends, and httpx traced only once a client is built."""
+collector paused until the first invocation ends, and the tracer patching httpx and botocore only
+once they are used, while every subsegment of the invocation still reaches the X-Ray daemon."""
 
 from __future__ import annotations
 
