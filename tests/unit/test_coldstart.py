@@ -1,9 +1,13 @@
 """What a cold start defers, checked in a fresh interpreter set up as Lambda sets one up: the garbage
-collector paused until the first invocation ends, and httpx traced only once a client is built."""
+collector paused until the first invocation ends, and the tracer patching httpx and botocore only
+once they are used, while every subsegment of the invocation still reaches the X-Ray daemon."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import socket
+from typing import Any
 
 from tests.fresh_python import run_script
 
@@ -38,23 +42,109 @@ print(json.dumps({
 }))
 """
 
-_TRACER = """
-import json, sys
+# A Lambda invocation as the runtime makes it: the handler traced, a vendor call over httpx in its
+# first invocation, an AWS call over boto3 in its second (boto3 imported only then). A local HTTP
+# server answers both; what the tracer emits goes to the "daemon" (a UDP socket of the test).
+_TRACED_INVOCATIONS = """
+import json, sys, threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+class Answer(BaseHTTPRequestHandler):
+    def do_GET(self):
+        self._answer(b"ok")
+
+    def do_POST(self):
+        self.rfile.read(int(self.headers["Content-Length"]))
+        self._answer(
+            b"<GetCallerIdentityResponse><GetCallerIdentityResult><Account>123456789012</Account>"
+            b"<Arn>arn:aws:iam::123456789012:user/t</Arn><UserId>T</UserId></GetCallerIdentityResult>"
+            b"</GetCallerIdentityResponse>"
+        )
+
+    def _answer(self, body):
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+server = HTTPServer(("127.0.0.1", 0), Answer)
+threading.Thread(target=server.serve_forever, daemon=True).start()
+url = f"http://127.0.0.1:{server.server_port}"
+
 from paysync.observability import trace_httpx, tracer
-tracer.tracer  # built as at the first invocation
-loaded_by_tracer = "httpx" in sys.modules
-trace_httpx()
-import httpx
-print(json.dumps({
-    "httpx_loaded_by_tracer": loaded_by_tracer,
-    "client": httpx.Client.__module__,
-    "botocore_patched": "aws_xray_sdk.ext.botocore.patch" in sys.modules,
-}))
+
+class Context:
+    function_name = "paysync-test"
+    aws_request_id = "c0ffee00-0000-4000-8000-000000000000"
+
+@tracer.capture_lambda_handler
+def handler(event, context):
+    if event == "vendor":
+        trace_httpx()
+        import httpx
+        with httpx.Client() as client:
+            return client.get(url + "/vendor").status_code
+    import boto3
+    sts = boto3.client("sts", endpoint_url=url, aws_access_key_id="a", aws_secret_access_key="b")
+    return sts.get_caller_identity()["Account"]
+
+first = handler("vendor", Context())
+botocore_after_first = sorted(name for name in sys.modules if name.startswith("botocore"))
+second = handler("aws", Context())
+print(json.dumps({"answers": [first, second], "botocore_after_first": botocore_after_first}))
 """
 
 
-def _run(script: str, environment: dict[str, str]) -> dict[str, object]:
-    outcome: dict[str, object] = json.loads(run_script(script, environment).strip().splitlines()[-1])
+def _emitted(daemon: socket.socket) -> list[dict[str, Any]]:
+    """Every (sub)segment the tracer sent to the daemon, nested ones included."""
+    documents: list[dict[str, Any]] = []
+    daemon.settimeout(0.5)
+    with contextlib.suppress(TimeoutError):
+        while True:
+            header, _, body = daemon.recv(65536).decode().partition("\n")
+            assert json.loads(header) == {"format": "json", "version": 1}
+            documents.append(json.loads(body))
+    emitted: list[dict[str, Any]] = []
+    while documents:
+        document = documents.pop()
+        emitted.append(document)
+        documents.extend(document.get("subsegments", []))
+    return emitted
+
+
+def test_in_lambda_the_tracer_traces_handler_vendor_and_aws_calls_without_loading_botocore_unused() -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as daemon:
+        daemon.bind(("127.0.0.1", 0))
+        address = f"127.0.0.1:{daemon.getsockname()[1]}"
+        outcome = _run(_TRACED_INVOCATIONS, {**LAMBDA, "AWS_XRAY_DAEMON_ADDRESS": address})
+        emitted = _emitted(daemon)
+    assert outcome["answers"] == [200, "123456789012"]
+    # Powertools' user-agent hook imports botocore's package (its __init__ only), never a client
+    assert outcome["botocore_after_first"] == ["botocore"]
+    trace_id = LAMBDA["_X_AMZN_TRACE_ID"].split(";")[0].removeprefix("Root=")
+    assert {document["trace_id"] for document in emitted} == {trace_id}
+    handlers = [document for document in emitted if document["name"] == "## handler"]
+    assert len(handlers) == 2
+    assert all(document["annotations"]["Service"] == "paysync" for document in handlers)
+    assert [document["annotations"]["ColdStart"] for document in handlers].count(True) == 1
+    (vendor,) = [document for document in emitted if document["name"] == "127.0.0.1"]
+    assert vendor["namespace"] == "remote"
+    assert vendor["http"]["request"]["method"] == "GET"
+    assert vendor["http"]["request"]["url"].endswith("/vendor")
+    assert vendor["http"]["response"]["status"] == 200
+    (aws,) = [document for document in emitted if document["name"] == "sts"]
+    assert aws["namespace"] == "aws" and aws["aws"]["operation"] == "GetCallerIdentity"
+    # each call inside its own invocation's handler subsegment
+    parents = {document["id"]: document for document in handlers}
+    assert {vendor["parent_id"], aws["parent_id"]} == set(parents)
+    assert parents[vendor["parent_id"]]["annotations"]["ColdStart"] is True
+
+
+def _run(script: str, environment: dict[str, str]) -> dict[str, Any]:
+    outcome: dict[str, Any] = json.loads(run_script(script, environment).strip().splitlines()[-1])
     return outcome
 
 
@@ -71,10 +161,3 @@ def test_outside_lambda_the_collector_is_left_alone() -> None:
     outcome = _run(_COLLECTOR, {"AWS_REGION": "eu-west-3"})
     assert outcome["paused_at_import"] is False and outcome["enabled_after_first"] is True
     assert outcome["frozen"] == 0
-
-
-def test_the_tracer_patches_httpx_when_a_client_is_about_to_be_built() -> None:
-    outcome = _run(_TRACER, LAMBDA)
-    assert outcome["botocore_patched"] is True
-    assert outcome["httpx_loaded_by_tracer"] is False
-    assert outcome["client"] == "aws_xray_sdk.ext.httpx.patch"  # X-Ray's instrumented client

@@ -38,7 +38,9 @@ __all__ = [
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="ignore", populate_by_name=True, frozen=True)
+    # Built when first used (``defer_build``): a run with its society's facts cached reads entries
+    # only, and the connection test the key's info only, not the journals, years and accounts.
+    model_config = ConfigDict(extra="ignore", populate_by_name=True, frozen=True, defer_build=True)
 
 
 def parse_myunisoft_date(value: object) -> object:

@@ -22,8 +22,6 @@ from paysync.errors import ConfigurationError
 from paysync.usecases.errors import InvalidInput
 from paysync.usecases.services import Services
 from paysync.usecases.settings import dossier_with_firm
-from paysync.usecases.sync_dossier import DossierSync
-from paysync.usecases.watch import watch_period, watched_entry
 
 
 @dataclass
@@ -52,6 +50,11 @@ def period_view(
     last_sync = next((r for r in runs if r.kind == "sync" and r.status.finished), None)
     view.blocked = _blocked(last_sync)
     if live:
+        # Imported for a live view only: the sync's machinery and the vendor clients (httpx) are
+        # half the on-demand function's cold start, and queueing a run needs none of them.
+        from paysync.usecases.sync_dossier import DossierSync
+        from paysync.usecases.watch import watch_period, watched_entry
+
         sync = DossierSync(services, dossier, firm, dry_run=True)
         with ExitStack() as stack:
             try:

@@ -12,7 +12,6 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from http.cookiejar import CookieJar, DefaultCookiePolicy
 from typing import TYPE_CHECKING
 
 from paysync.config import Settings
@@ -106,6 +105,8 @@ class SharedPool:
             with self._lock:
                 if self._client is None:
                     trace_httpx()
+                    from http.cookiejar import CookieJar, DefaultCookiePolicy  # httpx's own import
+
                     import httpx
 
                     refuse = CookieJar(policy=DefaultCookiePolicy(allowed_domains=[]))

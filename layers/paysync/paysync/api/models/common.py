@@ -18,16 +18,21 @@ DOSSIER_NUMBER_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,49}$"  # sent in Silae's
 VISIBLE_ASCII_MESSAGE = "uniquement des caractères ASCII visibles (ni espace, ni accent)"
 
 
+# Both built when first used (``defer_build``), not when their module is imported: a function imports
+# its areas' every model, and its first request uses two or three of them (settings_api's cold start
+# built some 50 schemas for one GET).
+
+
 class InputModel(BaseModel):
     """A request body: unknown fields refused."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 class ViewModel(BaseModel):
     """An answer: read from a domain object's attributes of the same names (``model_validate(obj)``)."""
 
-    model_config = ConfigDict(extra="forbid", from_attributes=True)
+    model_config = ConfigDict(extra="forbid", from_attributes=True, defer_build=True)
 
 
 class ErrorDetail(ViewModel):
