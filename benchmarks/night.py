@@ -21,6 +21,7 @@ night is bound by this machine's CPU more than by the model's time: ``cpu_share`
 
 from __future__ import annotations
 
+import contextlib
 import resource
 import time
 from collections import Counter
@@ -35,6 +36,7 @@ from benchmarks.stack import MYUNISOFT_RATE_LIMIT, Stack, TimeScale, reset_libra
 from benchmarks.world import NIGHT_FIRMS, FirmSpec, World, seed_next_month, seed_night
 from local.containers import container_services
 from local.executor import DrainReport, FifoExecutor, event_source
+from local.virtual_time import VirtualClock
 from paysync.domain.periods import Period
 
 NIGHT = date(2026, 11, 21)
@@ -77,6 +79,8 @@ class NightRun:
     workers: int
     batch_size: int
     months: list[MonthRun]
+    virtual: bool = False  # in virtual time (local.virtual_time): the local CPU took no time
+    clock_advances: int = 0
 
 
 def _by_path(calls: Sequence[tuple[str, str, float]]) -> dict[str, int]:
@@ -91,15 +95,21 @@ def run_night(
     cold_scale: TimeScale | None = None,
     workers: int | None = None,
     batch_size: int | None = None,
+    virtual: bool = False,
 ) -> NightRun:
     """Plan and drain ``months`` consecutive nights of one world, the first (cold) one at
-    ``cold_scale`` when given; ``workers``/``batch_size`` default to the template's."""
-    with scaled_stack(scale) as stack:
+    ``cold_scale`` when given; ``workers``/``batch_size`` default to the template's. ``virtual``:
+    in virtual time (``local.virtual_time``), where the local stack's CPU takes no time."""
+    clock = VirtualClock() if virtual else None
+    with scaled_stack(scale) as stack, clock or contextlib.nullcontext():
+        if clock is not None:
+            stack.use_clock(clock)
         source = event_source(stack.resources.template)
         run = NightRun(
             workers=workers or source.maximum_concurrency or 10,
             batch_size=batch_size or source.batch_size,
             months=[],
+            virtual=virtual,
         )
         svc = stack.services
         # Not watched: these nights are the syncs' alone, held to the floor of their unavoidable
@@ -119,16 +129,20 @@ def run_night(
                 worlds.append(world)
             stack.rescale(cold_scale if cold_scale and number == 0 else scale)
             reset_library_caches()  # a month later: new containers, nothing in memory
-            month = _run_month(stack, world, run, "cold" if number == 0 else "steady", source.timeout_seconds)
+            label = "cold" if number == 0 else "steady"
+            month = _run_month(stack, world, run, label, source.timeout_seconds, clock=clock)
             month.problems.extend(_check(stack, worlds, month.run_ids))
             run.months.append(month)
             say(
                 f"  {month.label}: makespan {month.report.makespan:.1f} s, local CPU {month.cpu_seconds:.1f} s"
             )
+        run.clock_advances = clock.advances if clock is not None else 0
         return run
 
 
-def _run_month(stack: Stack, world: World, run: NightRun, label: str, timeout: float) -> MonthRun:
+def _run_month(
+    stack: Stack, world: World, run: NightRun, label: str, timeout: float, *, clock: VirtualClock | None
+) -> MonthRun:
     from functions.nightly_pull import app as nightly_app
     from local.lambda_runtime import fake_context
 
@@ -140,7 +154,7 @@ def _run_month(stack: Stack, world: World, run: NightRun, label: str, timeout: f
     client_ids: list[set[str]] = []
 
     def services() -> Any:
-        container = container_services()
+        container = container_services(clock)
         used: set[str] = set()
         client_ids.append(used)
         silae = container.silae
@@ -160,6 +174,7 @@ def _run_month(stack: Stack, world: World, run: NightRun, label: str, timeout: f
         timeout_seconds=timeout,
         max_seconds=1800.0,  # a night on a slow machine; a stuck one still ends
         services_factory=services,
+        clock=clock.monotonic if clock is not None else time.monotonic,
     )
     before = resource.getrusage(resource.RUSAGE_SELF)
     report = executor.run()

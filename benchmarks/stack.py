@@ -11,7 +11,6 @@ unscaled night; only what is not scaled (the local stack's own CPU) weighs ``sca
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -52,8 +51,8 @@ class TimeScale:
 
 
 class CountingMyUnisoft(FakeMyUnisoft):
-    """The fake MyUnisoft, recording which token made each ``/api/v1`` call and when
-    (``time.monotonic``, the executor's clock): a night's calls per token, and each token's last."""
+    """The fake MyUnisoft, recording which token made each ``/api/v1`` call and when (its monotonic
+    clock, the executor's): a night's calls per token, and each token's last."""
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
@@ -62,7 +61,7 @@ class CountingMyUnisoft(FakeMyUnisoft):
     def dispatch(self, request: Request) -> Response:
         if request.path.startswith("/api/v1/"):
             with self._calls_lock:
-                self.token_calls.append((bearer(request) or "", request.path, time.monotonic()))
+                self.token_calls.append((bearer(request) or "", request.path, self.monotonic()))
         return super().dispatch(request)
 
 
@@ -87,6 +86,12 @@ class Stack:
         from paysync.entrypoints import services
 
         return services()
+
+    def use_clock(self, clock: Any) -> None:
+        """The fakes wait (latency, rate window) and log their calls on ``clock``
+        (``local.virtual_time.VirtualClock``)."""
+        for fake in (self.silae, self.myunisoft):
+            fake.sleep, fake.monotonic, fake.time = clock.sleep, clock.monotonic, clock.time
 
     def rescale(self, scale: TimeScale, *, latency: bool = True) -> None:
         """Every duration of the model divided by ``scale.factor`` from now on: the fakes' at once,
@@ -120,9 +125,11 @@ def scaled_stack(scale: TimeScale, *, latency: bool = True, **extra_env: str) ->
     """moto + fakes + the template's environment; the process environment is restored on exit."""
     from moto import mock_aws
 
+    from local import moto_speed
     from local.fakes.silae import FakeSilae
     from local.provision import provision
 
+    moto_speed.install()  # a night of 2 000 dossiers: no cost that grows with a table or a queue
     saved = dict(os.environ)
     os.environ.setdefault("AWS_DEFAULT_REGION", "eu-west-3")
     os.environ.update({"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"})

@@ -47,8 +47,11 @@ def load_handler(path: Path, number: int) -> Handler:
     return handler
 
 
-def container_services() -> Any:
-    """A Services of its own, as a fresh container builds one (no cache shared with others)."""
+def container_services(clock: Any = None) -> Any:
+    """A Services of its own, as a fresh container builds one (no cache shared with others).
+
+    ``clock``: an object with ``time()`` and ``sleep()`` (``local.virtual_time.VirtualClock``) that
+    the vendor clients and the pacers wait and read the time with; None: the real ones."""
     from paysync.config import get_settings
     from paysync.myunisoft.client import MyUnisoftAccess, MyUnisoftClient
     from paysync.myunisoft.ratelimit import RatePacer
@@ -60,9 +63,10 @@ def container_services() -> Any:
     tokens = TokenCache()
     pacers: dict[str, RatePacer] = {}
     lock = threading.Lock()
+    timing: dict[str, Any] = {} if clock is None else {"clock": clock.time, "sleep": clock.sleep}
 
     def silae(credentials: SilaeCredentials) -> SilaeClient:
-        return SilaeClient(credentials, settings.silae, http=services.http, token_cache=tokens)
+        return SilaeClient(credentials, settings.silae, http=services.http, token_cache=tokens, **timing)
 
     def myunisoft(access: MyUnisoftAccess) -> MyUnisoftClient:
         with lock:
@@ -70,9 +74,9 @@ def container_services() -> Any:
             if pacer is None:
                 limits = settings.myunisoft
                 pacer = pacers[access.token_identity] = RatePacer(
-                    limits.rate_limit, limits.rate_window_seconds
+                    limits.rate_limit, limits.rate_window_seconds, **timing
                 )
-        return MyUnisoftClient(access, settings.myunisoft, http=services.http, pacer=pacer)
+        return MyUnisoftClient(access, settings.myunisoft, http=services.http, pacer=pacer, **timing)
 
     services.silae = silae
     services.myunisoft = myunisoft

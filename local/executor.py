@@ -99,7 +99,7 @@ class Invocation:
 
     worker: int
     container: int
-    started: float  # time.monotonic()
+    started: float  # the executor's clock (time.monotonic unless given)
     ended: float
     message_ids: list[str]
     groups: list[str]
@@ -179,7 +179,8 @@ class FifoExecutor:
     process's). ``on_container`` is called with each new container (tests use it to count cold
     starts). ``context_factory`` makes each invocation's context (default: :func:`fake_context`).
     ``endpoint_url``/``region`` of the SQS client: None uses boto3's defaults (``AWS_ENDPOINT_URL``
-    from the local stack, or in-process moto).
+    from the local stack, or in-process moto). ``clock`` times the invocations and the makespan (a
+    virtual clock for a night in virtual time, ``local.virtual_time``); ``max_seconds`` stays real.
     """
 
     def __init__(
@@ -199,6 +200,7 @@ class FifoExecutor:
         context_factory: Callable[[], Any] | None = None,
         endpoint_url: str | None = None,
         region: str | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if workers < 1:
             raise ValueError("at least one worker")
@@ -215,6 +217,7 @@ class FifoExecutor:
         self.max_batches = max_batches
         self._services_factory = services_factory
         self._on_container = on_container
+        self._clock = clock
         self._sqs: Any = boto3.client("sqs", endpoint_url=endpoint_url, region_name=region)
         self._queue_arn = self._sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
             "Attributes"
@@ -239,8 +242,10 @@ class FifoExecutor:
     # -- public ------------------------------------------------------------------------------------
     def run(self) -> DrainReport:
         report = self._report
-        report.started = time.monotonic()
-        self._deadline = report.started + (self.max_seconds if self.max_seconds is not None else float("inf"))
+        report.started = self._clock()
+        self._deadline = time.monotonic() + (
+            self.max_seconds if self.max_seconds is not None else float("inf")
+        )
         routing = services_per_container() if self._services_factory else contextlib.nullcontext()
         with routing:
             if self.workers == 1:
@@ -345,7 +350,7 @@ class FifoExecutor:
         ids = [m["MessageId"] for m in messages]
         event = build_sqs_event(messages, queue_arn=self._queue_arn)
         context = self._context_factory()
-        record = Invocation(index, container.number, time.monotonic(), 0.0, ids, groups)
+        record = Invocation(index, container.number, self._clock(), 0.0, ids, groups)
         container.invocations += 1
         try:
             with running_in(container):
@@ -362,7 +367,7 @@ class FifoExecutor:
         else:
             record.failed_ids = failed_ids(record.response, ids)
         finally:
-            record.ended = time.monotonic()
+            record.ended = self._clock()
         return record
 
 

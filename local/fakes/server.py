@@ -154,6 +154,11 @@ class FakeServer:
         self.faults = FaultPlan()
         self.calls: list[tuple[str, str, float]] = []  # (method, path, monotonic time)
         self._calls_lock = threading.Lock()
+        # The clocks of its waits (latency, faults, rate windows) and of its call log: a benchmark
+        # swaps in a virtual clock (local.virtual_time) for all three.
+        self.sleep: Callable[[float], None] = time.sleep
+        self.monotonic: Callable[[], float] = time.monotonic
+        self.time: Callable[[], float] = time.time
         self._host, self._port = host, port
         self._httpd: ThreadingHTTPServer | None = None
 
@@ -175,18 +180,18 @@ class FakeServer:
     # -- dispatch ------------------------------------------------------------------------------
     def dispatch(self, request: Request) -> Response:
         with self._calls_lock:
-            self.calls.append((request.method, request.path, time.monotonic()))
+            self.calls.append((request.method, request.path, self.monotonic()))
         if self.faults.latency_seconds:
-            time.sleep(self.faults.latency_seconds)
+            self.sleep(self.faults.latency_seconds)
         fault = self.faults.take(request.path, request.headers, request.method)
         if fault is not None:
             if fault.kind == "lost_response":
                 self._route(request)  # applied...
                 raise _AbortError  # ...but the answer is lost
             if fault.kind == "latency":
-                time.sleep(fault.seconds)
+                self.sleep(fault.seconds)
             elif fault.kind == "timeout":
-                time.sleep(fault.seconds)
+                self.sleep(fault.seconds)
                 raise _AbortError
             elif fault.kind == "reset":
                 raise _AbortError

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+from typing import Any
+
 import pytest
 
 from benchmarks.floor import (
@@ -56,3 +59,69 @@ def test_growth() -> None:
     # 1.35 POSTs per dossier at 2 per second: 0.675 s per dossier, above its latencies (0.335 s).
     assert floor_slope(1.35, COSTS) == pytest.approx(0.675)
     assert floor_slope(0.1, COSTS) == pytest.approx(0.21)
+
+
+# -- the 2 000-dossier night's rows: each token's own time against its own floor -------------------
+
+
+def _month_of_two_tokens() -> tuple[Any, Any]:
+    from datetime import date
+
+    from benchmarks.night import MonthRun, NightRun
+    from benchmarks.stack import TimeScale
+    from benchmarks.world import World
+    from local.executor import DrainReport, Invocation
+    from paysync.domain.periods import Period
+
+    def seeded(token: str, group: str, entries: int) -> Any:
+        return SimpleNamespace(
+            token=token, groups=[object()] * entries, dossier=SimpleNamespace(message_group=group)
+        )
+
+    world = World(night=date(2026, 11, 21), period=Period(2026, 10), firms=[])
+    world.dossiers = [seeded("big", "firm-big", 1) for _ in range(40)] + [seeded("one", "dossier-one", 2)]
+    report = DrainReport(workers=10, batch_size=10, started=100.0, ended=116.0)
+    report.history = [
+        Invocation(0, 1, 100.0, 101.0, ["m1"], ["firm-big"]),
+        Invocation(1, 2, 101.0, 102.0, ["m2"], ["firm-big"]),
+        Invocation(2, 3, 105.0, 106.0, ["m3"], ["dossier-one"]),
+    ]
+    month = MonthRun(
+        label="steady",
+        scale=TimeScale(1.0),
+        world=world,
+        report=report,
+        planning_seconds=0.0,
+        cpu_seconds=0.0,
+        silae_calls={},
+        myunisoft_calls={},
+        calls_by_token={"big": 40, "one": 2},
+        last_call_by_token={"big": 115.0, "one": 105.8},
+        client_ids_per_container=[],
+    )
+    return NightRun(workers=10, batch_size=10, months=[month], virtual=True), month
+
+
+def test_a_token_s_own_time_runs_from_its_first_batch_to_its_last_call_against_its_own_floor() -> None:
+    from benchmarks.night_results import token_spans
+
+    run, month = _month_of_two_tokens()
+    big, one = token_spans(run, month)
+    # 40 dossiers of one entry: rate 0.2 + 1 window + 0.1 = 10.3 s, chain 40 x (0.2 + 0.1) = 12 s.
+    assert (big["dossiers"], big["floor_seconds"], big["seconds"]) == (40, 12.0, 15.0)
+    assert big["ratio"] == 1.25 and big["finished_at"] == 15.0
+    # One dossier of two entries: its chain, 0.2 + 2 x 0.1; from its batch at 105 s to 105.8 s.
+    assert (one["dossiers"], one["floor_seconds"], one["seconds"], one["ratio"]) == (1, 0.4, 0.8, 2.0)
+    assert one["finished_at"] == 5.8
+
+
+def test_the_rows_by_size_give_each_class_s_worst_token() -> None:
+    from benchmarks.night_results import token_size_results
+
+    run, month = _month_of_two_tokens()
+    rows = token_size_results(run, month, "1b. night")
+    assert [(r.name, r.value, r.bound) for r in rows] == [
+        ("1b. night, tokens of 1 dossier: time / own floor (steady)", 2.0, 0.4),
+        ("1b. night, tokens of 2-50 dossiers: time / own floor (steady)", 1.25, 12.0),
+    ]
+    assert all(r.verdict == "info" for r in rows)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import secrets
 import threading
-import time
 from collections import deque
 from collections.abc import Callable
 from typing import Literal
@@ -105,14 +104,14 @@ class MyUnisoftGateway(MyUnisoftState, FakeServer):
 
     def _peek(self, key: str) -> tuple[int, float]:
         with self.lock:
-            now = time.time()
+            now = self.time()
             stamps = self._window(key, now)
             reset_at = stamps[0] + self.rate_window_seconds if stamps else now + self.rate_window_seconds
             return max(0, self.rate_limit - len(stamps)), reset_at
 
     def _admit(self, key: str) -> bool:
         with self.lock:
-            now = time.time()
+            now = self.time()
             stamps = self._window(key, now)
             if len(stamps) >= self.rate_limit:
                 self._local.rate = (0, stamps[0] + self.rate_window_seconds)
@@ -149,7 +148,7 @@ class MyUnisoftGateway(MyUnisoftState, FakeServer):
     def fault_response(self, fault: Fault, request: Request) -> Response | None:
         if fault.kind == "rate_limit":
             seconds = fault.seconds or self.rate_window_seconds
-            reset_at = time.time() + seconds
+            reset_at = self.time() + seconds
             self._local.rate = (0, reset_at)
             return self.error(request, "ERR-TOO-MANY-REQUEST")
         if fault.kind == "maintenance":
@@ -233,7 +232,7 @@ class MyUnisoftGateway(MyUnisoftState, FakeServer):
                 self._in_flight[slot] = busy + 1
             try:
                 if delay := self.route_delays.get(path, 0.0):
-                    time.sleep(delay)
+                    self.sleep(delay)
                 return handler(request, token, society_id)
             except RejectedError as rejected:
                 return self.error(
