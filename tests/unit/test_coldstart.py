@@ -1,6 +1,6 @@
 """What a cold start defers, checked in a fresh interpreter set up as Lambda sets one up: the garbage
-collector paused until the first invocation ends, and the tracer patching httpx and botocore only
-once they are used, while every subsegment of the invocation still reaches the X-Ray daemon."""
+collector paused until the first invocation ends, and the tracer patching httpx and paysync's AWS
+client (http.client) only once they are used, never loading botocore, while every subsegment of the invocation still reaches the X-Ray daemon."""
 
 from __future__ import annotations
 
@@ -43,7 +43,7 @@ print(json.dumps({
 """
 
 # A Lambda invocation as the runtime makes it: the handler traced, a vendor call over httpx in its
-# first invocation, an AWS call over boto3 in its second (boto3 imported only then). A local HTTP
+# first invocation, an AWS call through paysync.aws in its second (imported only then). A local HTTP
 # server answers both; what the tracer emits goes to the "daemon" (a UDP socket of the test).
 _TRACED_INVOCATIONS = """
 import json, sys, threading
@@ -55,11 +55,7 @@ class Answer(BaseHTTPRequestHandler):
 
     def do_POST(self):
         self.rfile.read(int(self.headers["Content-Length"]))
-        self._answer(
-            b"<GetCallerIdentityResponse><GetCallerIdentityResult><Account>123456789012</Account>"
-            b"<Arn>arn:aws:iam::123456789012:user/t</Arn><UserId>T</UserId></GetCallerIdentityResult>"
-            b"</GetCallerIdentityResponse>"
-        )
+        self._answer(b'{"Item": {"pk": {"S": "FIRM#cabinet-dupont"}}}')
 
     def _answer(self, body):
         self.send_response(200)
@@ -87,14 +83,17 @@ def handler(event, context):
         import httpx
         with httpx.Client() as client:
             return client.get(url + "/vendor").status_code
-    import boto3
-    sts = boto3.client("sts", endpoint_url=url, aws_access_key_id="a", aws_secret_access_key="b")
-    return sts.get_caller_identity()["Account"]
+    import os
+    os.environ.update(AWS_ENDPOINT_URL=url, AWS_ACCESS_KEY_ID="a", AWS_SECRET_ACCESS_KEY="b")
+    from paysync.aws.services import dynamodb
+    item = dynamodb().Table("config").get_item(Key={"pk": "FIRM#cabinet-dupont"})["Item"]
+    return item["pk"]
 
 first = handler("vendor", Context())
 botocore_after_first = sorted(name for name in sys.modules if name.startswith("botocore"))
 second = handler("aws", Context())
-print(json.dumps({"answers": [first, second], "botocore_after_first": botocore_after_first}))
+botocore_after = sorted(name for name in sys.modules if name.startswith("botocore"))
+print(json.dumps({"answers": [first, second], "botocore_after": [botocore_after_first, botocore_after]}))
 """
 
 
@@ -115,28 +114,33 @@ def _emitted(daemon: socket.socket) -> list[dict[str, Any]]:
     return emitted
 
 
-def test_in_lambda_the_tracer_traces_handler_vendor_and_aws_calls_without_loading_botocore_unused() -> None:
+def test_in_lambda_the_tracer_traces_handler_vendor_and_aws_calls_without_loading_botocore() -> None:
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as daemon:
         daemon.bind(("127.0.0.1", 0))
         address = f"127.0.0.1:{daemon.getsockname()[1]}"
         outcome = _run(_TRACED_INVOCATIONS, {**LAMBDA, "AWS_XRAY_DAEMON_ADDRESS": address})
         emitted = _emitted(daemon)
-    assert outcome["answers"] == [200, "123456789012"]
+    assert outcome["answers"] == [200, "FIRM#cabinet-dupont"]
     # Powertools' user-agent hook imports botocore's package (its __init__ only), never a client
-    assert outcome["botocore_after_first"] == ["botocore"]
+    assert outcome["botocore_after"] == [["botocore"], ["botocore"]]
     trace_id = LAMBDA["_X_AMZN_TRACE_ID"].split(";")[0].removeprefix("Root=")
     assert {document["trace_id"] for document in emitted} == {trace_id}
     handlers = [document for document in emitted if document["name"] == "## handler"]
     assert len(handlers) == 2
     assert all(document["annotations"]["Service"] == "paysync" for document in handlers)
     assert [document["annotations"]["ColdStart"] for document in handlers].count(True) == 1
-    (vendor,) = [document for document in emitted if document["name"] == "127.0.0.1"]
+    calls = [document for document in emitted if document["name"] == "127.0.0.1"]
+    (vendor,) = [document for document in calls if document["http"]["request"]["method"] == "GET"]
     assert vendor["namespace"] == "remote"
     assert vendor["http"]["request"]["method"] == "GET"
     assert vendor["http"]["request"]["url"].endswith("/vendor")
     assert vendor["http"]["response"]["status"] == 200
-    (aws,) = [document for document in emitted if document["name"] == "sts"]
-    assert aws["namespace"] == "aws" and aws["aws"]["operation"] == "GetCallerIdentity"
+    # X-Ray's http.client patch may record the request and the answer as two subsegments
+    posts = [document for document in calls if document["http"]["request"]["method"] == "POST"]
+    assert posts and {document["namespace"] for document in posts} == {"remote"}
+    (aws,) = [document for document in posts if "response" in document["http"]]
+    assert aws["http"]["response"]["status"] == 200
+    assert {document["parent_id"] for document in posts} == {aws["parent_id"]}
     # each call inside its own invocation's handler subsegment
     parents = {document["id"]: document for document in handlers}
     assert {vendor["parent_id"], aws["parent_id"]} == set(parents)
