@@ -17,10 +17,11 @@ httpx client calls first (patching replaces ``httpx.Client``).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import inspect
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from types import ModuleType
 from typing import Any, TypeVar
 
@@ -134,10 +135,28 @@ def _patch(tracer: Tracer, module: str, _imported: ModuleType) -> None:
 
 
 logger = Logger(service="paysync")
-# Only what paysync calls through: AWS (paysync.aws, over http.client) once that client is loaded,
-# the vendors (httpx) in trace_httpx. Auto-patching everything would import and patch botocore,
-# sqlite3 and more, which no function uses; patching botocore alone imports 70 ms of it.
-tracer = LazyTracer(service="paysync", auto_patch=False, patch_when_imported={"httplib": "paysync.aws.wire"})
+# Only what paysync calls through: the vendors (httpx) in trace_httpx; AWS calls (paysync.aws) are
+# recorded by aws_subsegment; botocore (no function uses it) only if something loads it.
+# Auto-patching everything would import and patch botocore, sqlite3 and more.
+tracer = LazyTracer(service="paysync", auto_patch=False, patch_when_imported={"botocore": "botocore.session"})
+
+
+@contextlib.contextmanager
+def aws_subsegment(service: str, operation: str, region: str) -> Iterator[Callable[[int], None]]:
+    """One AWS call of ``paysync.aws`` as an X-Ray subsegment, as botocore's patch records them
+    (namespace ``aws``, the operation, the answer's status); yields what records the status.
+    Nothing outside a traced invocation. X-Ray's own http.client patch would import urllib3
+    (20 ms of every cold start) and name only the host."""
+    if not tracer.built or tracer.tracer.disabled:
+        yield lambda status: None
+        return
+    with tracer.tracer.provider.in_subsegment(name=service) as segment:
+        subsegment: Any = segment  # the X-Ray SDK's subsegment: more than BaseSegment says
+        subsegment.namespace = "aws"
+        subsegment.set_aws({"operation": operation, "region": region})
+        yield lambda status: subsegment.put_http_meta("status", status)
+
+
 metrics = Metrics(service="paysync")
 
 

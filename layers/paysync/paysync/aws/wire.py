@@ -27,6 +27,7 @@ from urllib.parse import urlsplit
 
 from paysync.aws.errors import AwsServiceError, AwsUnreachableError
 from paysync.aws.signing import Credentials, sign
+from paysync.observability import aws_subsegment
 
 TIMEOUT_SECONDS = 10.0
 THROTTLING_CODES = frozenset(
@@ -179,7 +180,12 @@ class AwsService:
         return self.send(Request("POST", "/", headers, json.dumps(payload).encode(), operation))
 
     def send(self, request: Request) -> dict[str, Any]:
-        """Send with retries; the answer's JSON body, or ``AwsServiceError``/``AwsUnreachableError``."""
+        """Send with retries; the answer's JSON body, or ``AwsServiceError``/``AwsUnreachableError``.
+        One X-Ray subsegment per call, its retries inside, as botocore's."""
+        with aws_subsegment(self.spec.name, request.operation, self.region) as record_status:
+            return self._send(request, record_status)
+
+    def _send(self, request: Request, record_status: Callable[[int], None]) -> dict[str, Any]:
         for attempt in range(1, self.spec.max_attempts + 1):
             last = attempt == self.spec.max_attempts
             headers = dict(request.headers)
@@ -205,6 +211,8 @@ class AwsService:
                     ) from None
                 self._sleep(self._backoff(attempt))
                 continue
+            if answer.status < 300 or last:
+                record_status(answer.status)
             if answer.status < 300:
                 return _json(answer.body)
             failure = self._error(request.operation, answer)
