@@ -365,7 +365,7 @@ def run_coldstart(rounds: int = 5, *, lambda_like: bool = True) -> list[Result]:
                     _child("import app", floor, site, baseline_env, floor_events)
                 )
                 if round_number:
-                    cold.setdefault(floor_name, []).append(imported + max(0.0, first - second))
+                    cold.setdefault(f"floor {floor_name}", []).append(imported + max(0.0, first - second))
             for folder in folders:
                 name = folder.name
                 if name in errors:
@@ -403,7 +403,7 @@ def run_coldstart(rounds: int = 5, *, lambda_like: bool = True) -> list[Result]:
         *(
             Result(
                 name=f"3. floor: {floor_name} + one DynamoDB read / boto3",
-                value=round(statistics.median(cold[floor_name]) / baseline, 3),
+                value=round(statistics.median(cold[f"floor {floor_name}"]) / baseline, 3),
                 unit="ratio",
                 goal="-",
                 compared_with="import boto3, ms",
@@ -411,7 +411,7 @@ def run_coldstart(rounds: int = 5, *, lambda_like: bool = True) -> list[Result]:
                 verdict="info",
                 details={
                     "what": f"{floor_name}, one GetItem of a table: the least a function does, that way",
-                    "samples_ms": [round(s * 1000, 1) for s in cold[floor_name]],
+                    "samples_ms": [round(s * 1000, 1) for s in cold[f"floor {floor_name}"]],
                 },
             )
             for floor_name in _FLOORS
