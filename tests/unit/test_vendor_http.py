@@ -240,3 +240,17 @@ def test_transport_errors_are_left_to_the_vendor_client() -> None:
     with VendorClient(Settings(), secrets=()) as client, pytest.raises(httpx.ConnectError):
         client._send("GET", f"http://127.0.0.1:{port}/")
     assert client.calls == 1
+
+
+def test_every_vendor_client_shares_one_tls_context_with_httpx_s_authorities() -> None:
+    import ssl
+
+    import certifi
+
+    from paysync.vendor_http.client import tls_context
+
+    context = tls_context()
+    assert context is tls_context()
+    assert context.verify_mode == ssl.CERT_REQUIRED and context.check_hostname
+    expected = ssl.create_default_context(cafile=certifi.where())
+    assert context.cert_store_stats() == expected.cert_store_stats()

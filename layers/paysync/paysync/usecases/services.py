@@ -109,6 +109,8 @@ class SharedPool:
 
                     import httpx
 
+                    from paysync.vendor_http.client import tls_context
+
                     refuse = CookieJar(policy=DefaultCookiePolicy(allowed_domains=[]))
-                    self._client = httpx.Client(cookies=refuse)
+                    self._client = httpx.Client(cookies=refuse, verify=tls_context())
         return self._client
