@@ -191,16 +191,17 @@ def child(total: int, files: int, entries: int) -> dict[str, Any]:
     import gc
     import tracemalloc
 
-    from moto import mock_aws
-
     from benchmarks.stack import reset_library_caches
     from local.cfn import load_template
     from local.executor import drain, event_source
     from local.lambda_runtime import fake_context
+    from local.moto_server import MotoServer
     from local.provision import provision
 
-    with mock_aws():
-        resources = provision(endpoint_url=None)
+    server = MotoServer()  # paysync reaches AWS over HTTP: moto as a server, in this process
+    os.environ["AWS_ENDPOINT_URL"] = server.start()
+    try:
+        resources = provision(endpoint_url=os.environ["AWS_ENDPOINT_URL"])
         env = resources.function_environment("SyncWorkerFunction")
         env.update(resources.function_environment("NightlyPullFunction"))
         env.update({k: os.environ[k] for k in ("SILAE_AUTH_URL", "SILAE_API_URL", "MYUNISOFT_API_URL")})
@@ -234,6 +235,8 @@ def child(total: int, files: int, entries: int) -> dict[str, Any]:
             "memory_size_mb": int(size) if size else None,
             "batch_size": event_source(template).batch_size,
         }
+    finally:
+        server.stop()
 
 
 if __name__ == "__main__":

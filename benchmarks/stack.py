@@ -122,11 +122,11 @@ def reset_library_caches() -> None:
 
 @contextmanager
 def scaled_stack(scale: TimeScale, *, latency: bool = True, **extra_env: str) -> Iterator[Stack]:
-    """moto + fakes + the template's environment; the process environment is restored on exit."""
-    from moto import mock_aws
-
+    """moto server + fakes + the template's environment; the process environment is restored on exit.
+    paysync reaches AWS over HTTP (``paysync.aws``), so moto runs as a server, in this process."""
     from local import moto_speed
     from local.fakes.silae import FakeSilae
+    from local.moto_server import MotoServer
     from local.provision import provision
 
     moto_speed.install()  # a night of 2 000 dossiers: no cost that grows with a table or a queue
@@ -134,12 +134,13 @@ def scaled_stack(scale: TimeScale, *, latency: bool = True, **extra_env: str) ->
     os.environ.setdefault("AWS_DEFAULT_REGION", "eu-west-3")
     os.environ.update({"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"})
     os.environ.pop("AWS_PROFILE", None)
-    os.environ.pop("AWS_ENDPOINT_URL", None)
+    server = MotoServer()
     try:
+        os.environ["AWS_ENDPOINT_URL"] = endpoint = server.start()
         silae = FakeSilae()
         myu = CountingMyUnisoft(rate_limit=MYUNISOFT_RATE_LIMIT, rate_window_seconds=scale.rate_window)
-        with mock_aws(), silae, myu:
-            resources = provision(endpoint_url=None)
+        with silae, myu:
+            resources = provision(endpoint_url=endpoint)
             env = resources.function_environment("SyncWorkerFunction")
             env.update(resources.function_environment("NightlyPullFunction"))
             env.update(
@@ -164,5 +165,6 @@ def scaled_stack(scale: TimeScale, *, latency: bool = True, **extra_env: str) ->
             finally:
                 reset_library_caches()
     finally:
+        server.stop()
         os.environ.clear()
         os.environ.update(saved)
