@@ -22,6 +22,7 @@ night is bound by this machine's CPU more than by the model's time: ``cpu_share`
 from __future__ import annotations
 
 import contextlib
+import os
 import resource
 import time
 from collections import Counter
@@ -101,7 +102,11 @@ def run_night(
     ``cold_scale`` when given; ``workers``/``batch_size`` default to the template's. ``virtual``:
     in virtual time (``local.virtual_time``), where the local stack's CPU takes no time."""
     clock = VirtualClock() if virtual else None
-    with scaled_stack(scale) as stack, clock or contextlib.nullcontext():
+    # In virtual time a call's answer may take any real time (its latency passes only when every
+    # thread waits, and this process does the work of ten containers): no real-time HTTP timeout,
+    # or a loaded machine makes the fakes look lost (a run left queued in one 2 000-dossier night).
+    timeout = "3600" if virtual else os.environ.get("HTTP_TIMEOUT_SECONDS", "20")
+    with scaled_stack(scale, HTTP_TIMEOUT_SECONDS=timeout) as stack, clock or contextlib.nullcontext():
         if clock is not None:
             stack.use_clock(clock)
         source = event_source(stack.resources.template)
