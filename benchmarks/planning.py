@@ -59,12 +59,12 @@ def measure(total: int, due: int) -> dict[str, Any]:
         from paysync.aws.services import dynamodb
 
         service = dynamodb().service
-        counter = ReadCounter(service.transport)
-        service.transport = counter
+        transport = service.transport
+        service.transport = counter = ReadCounter(transport)
         try:
             plan = app.handler({"kind": "nightly", "night": NIGHT.isoformat()}, fake_context("NightlyPull"))
         finally:
-            service.transport = counter._transport
+            service.transport = transport
         return {
             "configured": total,
             "with_automatic_retrieval": indexed,

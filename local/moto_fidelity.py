@@ -25,13 +25,11 @@ def install() -> None:
     with _lock:
         if _installed:
             return
-        from moto.dynamodb.models import DynamoDBBackend
         from moto.dynamodb.responses import DynamoHandler
         from moto.secretsmanager.models import SecretsManagerBackend
 
         writes = threading.RLock()
         for name in ("put_item", "update_item", "delete_item", "transact_write_items", "batch_write_item"):
-            setattr(DynamoDBBackend, name, _locked(getattr(DynamoDBBackend, name), writes))
             setattr(DynamoHandler, name, _locked(getattr(DynamoHandler, name), writes))
         original = SecretsManagerBackend.update_secret_version_stage
 

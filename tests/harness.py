@@ -101,38 +101,31 @@ def society_entries(env: Env, society_id: int) -> list[dict[str, Any]]:
     return entries
 
 
-def create_run(env: Env, run_id: str, dossier_id: str, period: str) -> Any:
-    """An extra on-demand run of a dossier, created as the API would (tests drive it with sync_run)."""
+def _create(services: Any, run_id: str, dossier_id: str, period: str, **fields: Any) -> Any:
     from paysync.domain.models import Run
 
-    dossier = env.services.config.get_dossier(dossier_id)
+    dossier = services.config.get_dossier(dossier_id)
     run = Run(
         run_id=run_id,
         dossier_id=dossier_id,
         firm_id=dossier.firm_id,
         period=period,
-        trigger="on_demand",
         message_group=dossier.message_group,
+        **fields,
     )
-    assert env.services.runs.create(run)
+    assert services.runs.create(run)
     return run
+
+
+def create_run(env: Env, run_id: str, dossier_id: str, period: str) -> Any:
+    """An extra on-demand run of a dossier, created as the API would (tests drive it with sync_run)."""
+    return _create(env.services, run_id, dossier_id, period, trigger="on_demand")
 
 
 def run_a_watch(services: Any, run_id: str, dossier_id: str, period: str) -> Any:
     """A watch run of a synced period, created as the planner creates it and run as the worker runs
     it; the finished run back."""
-    from paysync.domain.models import Run
     from paysync.usecases.sync_dossier import sync_run
 
-    dossier = services.config.get_dossier(dossier_id)
-    watch = Run(
-        run_id=run_id,
-        dossier_id=dossier_id,
-        firm_id=dossier.firm_id,
-        period=period,
-        trigger="nightly",
-        kind="watch",
-        message_group=dossier.message_group,
-    )
-    assert services.runs.create(watch)
+    _create(services, run_id, dossier_id, period, trigger="nightly", kind="watch")
     return sync_run(services, run_id)

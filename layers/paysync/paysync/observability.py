@@ -5,14 +5,12 @@ asyncio: some 45 ms of CPU), which a handler's import does not otherwise need. H
 decorate with ``@tracer.capture_lambda_handler`` at import; the real tracer is built at the first
 invocation, before the handler body runs, so every call of every invocation is traced as before.
 
-What the tracer patches, it patches only once the patched library is in use, since patching imports
-it. botocore (AWS calls) is patched when something imports ``botocore.session``, which every boto3
-client is made from: the same subsegments whenever boto3 is used, and nothing loaded when it is not
-(patching it unconditionally cost 70 ms of CPU per cold start, median of 7: 48 ms to build the
-tracer against 119 ms). The X-Ray SDK's centralised sampling, whose connector imports botocore too,
-is never loaded in Lambda: there the SDK samples as the Lambda service decided (``LAMBDA_TASK_ROOT``),
-so no stand-in for it is needed. httpx is patched by :func:`trace_httpx`, which whoever builds an
-httpx client calls first (patching replaces ``httpx.Client``).
+Nothing is patched when the tracer is built, since patching imports what it patches (botocore alone
+cost 70 ms of CPU per cold start, and no function uses it: AWS calls go through ``paysync.aws``,
+each recorded by :func:`aws_subsegment`). The X-Ray SDK's centralised sampling, whose connector
+imports botocore, is never loaded in Lambda: there the SDK samples as the Lambda service decided
+(``LAMBDA_TASK_ROOT``). httpx is patched by :func:`trace_httpx`, which whoever builds an httpx
+client calls first (patching replaces ``httpx.Client``).
 """
 
 from __future__ import annotations
@@ -21,8 +19,7 @@ import contextlib
 import functools
 import inspect
 import threading
-from collections.abc import Callable, Iterator, Mapping
-from types import ModuleType
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
@@ -37,11 +34,8 @@ class LazyTracer:
     first call; any other attribute builds it at once and is the real tracer's.
     """
 
-    def __init__(self, *, patch_when_imported: Mapping[str, str] | None = None, **options: Any) -> None:
-        """``patch_when_imported``: module to patch → the module whose import means it is in use;
-        patched when that one is imported (at once if it already is), never imported for it."""
+    def __init__(self, **options: Any) -> None:
         self._options = options
-        self._patch_when_imported = dict(patch_when_imported or {})
         self._tracer: Tracer | None = None
         self._lock = threading.Lock()
 
@@ -50,17 +44,8 @@ class LazyTracer:
         if self._tracer is None:
             with self._lock:
                 if self._tracer is None:
-                    self._tracer = self._build()
+                    self._tracer = Tracer(**self._options)
         return self._tracer
-
-    def _build(self) -> Tracer:
-        tracer = Tracer(**self._options)
-        if not tracer.disabled:
-            from wrapt import register_post_import_hook  # the X-Ray SDK's own dependency
-
-            for module, trigger in self._patch_when_imported.items():
-                register_post_import_hook(functools.partial(_patch, tracer, module), trigger)
-        return tracer
 
     @property
     def built(self) -> bool:
@@ -130,15 +115,9 @@ class LazyTracer:
         return getattr(self.tracer, name)
 
 
-def _patch(tracer: Tracer, module: str, _imported: ModuleType) -> None:
-    tracer.patch([module])
-
-
 logger = Logger(service="paysync")
-# Only what paysync calls through: the vendors (httpx) in trace_httpx; AWS calls (paysync.aws) are
-# recorded by aws_subsegment; botocore (no function uses it) only if something loads it.
-# Auto-patching everything would import and patch botocore, sqlite3 and more.
-tracer = LazyTracer(service="paysync", auto_patch=False, patch_when_imported={"botocore": "botocore.session"})
+# Nothing auto-patched (see the module's docstring): httpx by trace_httpx, AWS by aws_subsegment.
+tracer = LazyTracer(service="paysync", auto_patch=False)
 
 
 @contextlib.contextmanager

@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
@@ -79,8 +80,14 @@ class HttpTransport:
         self._timeout = timeout
         self._local = threading.local()
 
+    def _pool(self) -> dict[tuple[str, str], http.client.HTTPConnection]:
+        if not hasattr(self._local, "pool"):
+            self._local.pool = {}
+        pool: dict[tuple[str, str], http.client.HTTPConnection] = self._local.pool
+        return pool
+
     def _connection(self, scheme: str, netloc: str) -> http.client.HTTPConnection:
-        pool: dict[tuple[str, str], http.client.HTTPConnection] = self._local.__dict__.setdefault("pool", {})
+        pool = self._pool()
         connection = pool.get((scheme, netloc))
         if connection is None:
             factory = http.client.HTTPSConnection if scheme == "https" else http.client.HTTPConnection
@@ -96,7 +103,7 @@ class HttpTransport:
             body = answer.read()
         except (OSError, http.client.HTTPException):
             connection.close()
-            self._local.__dict__["pool"].pop((parts.scheme, parts.netloc), None)
+            self._pool().pop((parts.scheme, parts.netloc), None)
             raise
         return Response(answer.status, {k.lower(): v for k, v in answer.getheaders()}, body)
 
@@ -124,6 +131,7 @@ def env_region() -> str:
     return str(region)
 
 
+@cache
 def _botocore_session() -> Any:
     """Only outside Lambda, where the environment lacks what Lambda always sets."""
     try:
