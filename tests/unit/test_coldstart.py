@@ -70,7 +70,7 @@ server = HTTPServer(("127.0.0.1", 0), Answer)
 threading.Thread(target=server.serve_forever, daemon=True).start()
 url = f"http://127.0.0.1:{server.server_port}"
 
-from paysync.observability import trace_httpx, tracer
+from paysync.observability import tracer
 
 class Context:
     function_name = "paysync-test"
@@ -79,9 +79,8 @@ class Context:
 @tracer.capture_lambda_handler
 def handler(event, context):
     if event == "vendor":
-        trace_httpx()
-        import httpx
-        with httpx.Client() as client:
+        from paysync.vendor_http.client import new_http_client
+        with new_http_client() as client:
             return client.get(url + "/vendor").status_code
     import os
     os.environ.update(AWS_ENDPOINT_URL=url, AWS_ACCESS_KEY_ID="a", AWS_SECRET_ACCESS_KEY="b")

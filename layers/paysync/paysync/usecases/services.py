@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING
 
 from paysync.config import Settings
 from paysync.domain.models import utcnow
-from paysync.observability import trace_httpx
 from paysync.storage.account_links import AccountLinks
 from paysync.storage.config_table import ConfigRepository
 from paysync.storage.ledger import Ledger
@@ -104,13 +103,10 @@ class SharedPool:
         if self._client is None:
             with self._lock:
                 if self._client is None:
-                    trace_httpx()
                     from http.cookiejar import CookieJar, DefaultCookiePolicy  # httpx's own import
 
-                    import httpx
-
-                    from paysync.vendor_http.client import tls_context
+                    from paysync.vendor_http.client import new_http_client
 
                     refuse = CookieJar(policy=DefaultCookiePolicy(allowed_domains=[]))
-                    self._client = httpx.Client(cookies=refuse, verify=tls_context())
+                    self._client = new_http_client(cookies=refuse)
         return self._client

@@ -14,7 +14,7 @@ from typing import Any, Protocol, Self, TypedDict
 
 import httpx
 
-from paysync.observability import trace_httpx
+from paysync.observability import traced_call
 from paysync.vendor_http.retry import RetryPolicy, RetrySettings
 
 REDACTED = "***"
@@ -36,6 +36,27 @@ def tls_context() -> ssl.SSLContext:
     import certifi
 
     return ssl.create_default_context(cafile=certifi.where())
+
+
+class TracedTransport(httpx.BaseTransport):
+    """httpx's transport, each exchange an X-Ray subsegment (:func:`traced_call`)."""
+
+    def __init__(self, inner: httpx.BaseTransport) -> None:
+        self._inner = inner
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        with traced_call(request.url.host, request.method, str(request.url)) as answered:
+            response = self._inner.handle_request(request)
+            answered(response.status_code)
+            return response
+
+    def close(self) -> None:
+        self._inner.close()
+
+
+def new_http_client(**options: Any) -> httpx.Client:
+    """An httpx client for the vendors: the container's TLS context, every exchange traced."""
+    return httpx.Client(transport=TracedTransport(httpx.HTTPTransport(verify=tls_context())), **options)
 
 
 class HttpSettings(RetrySettings, Protocol):
@@ -69,9 +90,7 @@ class VendorClient:
     ) -> None:
         self._timeout = httpx.Timeout(settings.timeout_seconds)
         self._owns_http = http is None
-        if http is None:
-            trace_httpx()
-        self._http = http if http is not None else httpx.Client(timeout=self._timeout, verify=tls_context())
+        self._http = http if http is not None else new_http_client(timeout=self._timeout)
         self._retry = RetryPolicy.from_settings(settings)
         self._secrets = tuple(secrets)
         self._sleep = sleep
