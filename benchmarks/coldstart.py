@@ -24,13 +24,17 @@ function does. Both are reported, not held to a goal.
 Times are the child's CPU time (``time.process_time``): starting a function is CPU work, and on a
 shared machine the wall clock measures the neighbours as much as the function.
 
-Rounds are interleaved (``import boto3`` alone, the floor, then every function), after one untimed round
-that compiles the bytecode; the median is kept. For each function the top five packages by import
+Each function's figure is the median of paired ratios: in every round, each function (and each floor)
+is started right after an ``import boto3`` child, and divided by it. The shared machine's speed
+drifts by half within seconds (``import boto3`` read 196 to 327 ms within one run): a ratio of two
+children started a second apart cancels the drift that a ratio of medians taken over the whole run
+keeps. One untimed round first compiles the bytecode. For each function the top five packages by import
 time (``-X importtime``, each module's own time summed per package) say where the time goes.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -39,7 +43,7 @@ import subprocess
 import sys
 import sysconfig
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -345,6 +349,7 @@ def run_coldstart(rounds: int = 5, *, lambda_like: bool = True) -> list[Result]:
     site = lambda_site() if lambda_like else Path(sysconfig.get_paths()["purelib"])
     folders = handlers()
     cold: dict[str, list[float]] = {"boto3": []}
+    paired: dict[str, list[float]] = {}  # each start over the ``import boto3`` just before it
     parts: dict[str, list[tuple[float, float, float]]] = {}
     errors: dict[str, str] = {}
     top: dict[str, list[str]] = {}
@@ -355,30 +360,33 @@ def run_coldstart(rounds: int = 5, *, lambda_like: bool = True) -> list[Result]:
         floors = _write_floors(local.workdir)
         floor_events = local.workdir / "floor.json"
         floor_events.write_text("[{}, {}]", encoding="utf-8")
+        # the floors, then the functions: (name, folder, environment, what gives a child its events)
+        starts: list[tuple[str, Path, dict[str, str], Callable[[], Path]]] = [
+            (f"floor {floor_name}", floor, baseline_env, lambda: floor_events)
+            for floor_name, floor in floors.items()
+        ]
+        starts += [
+            (folder.name, folder, local.environment(folder), functools.partial(local.events, folder))
+            for folder in folders
+        ]
         # round 0 compiles the bytecode: not kept
         for round_number in range(0 if lambda_like else 1, rounds + 1):
-            boto3_answer = _child("import boto3", folders[0], site, baseline_env, baseline_events)
-            if round_number:
-                cold["boto3"].append(_timings(boto3_answer)[0])
-            for floor_name, floor in floors.items():
-                imported, first, second = _timings(
-                    _child("import app", floor, site, baseline_env, floor_events)
-                )
-                if round_number:
-                    cold.setdefault(f"floor {floor_name}", []).append(imported + max(0.0, first - second))
-            for folder in folders:
-                name = folder.name
+            for name, folder, env, events in starts:
                 if name in errors:
                     continue
+                baseline_now = _timings(
+                    _child("import boto3", folders[0], site, baseline_env, baseline_events)
+                )[0]
                 try:
-                    imported, first, second = _timings(
-                        _child("import app", folder, site, local.environment(folder), local.events(folder))
-                    )
+                    imported, first, second = _timings(_child("import app", folder, site, env, events()))
                 except (RuntimeError, ValueError) as error:
                     errors[name] = str(error)
                     continue
                 if round_number:
-                    cold.setdefault(name, []).append(imported + max(0.0, first - second))
+                    seconds = imported + max(0.0, first - second)
+                    cold["boto3"].append(baseline_now)
+                    cold.setdefault(name, []).append(seconds)
+                    paired.setdefault(name, []).append(seconds / baseline_now)
                     parts.setdefault(name, []).append((imported, first, second))
         for folder in folders:
             if folder.name not in errors:
@@ -403,7 +411,9 @@ def run_coldstart(rounds: int = 5, *, lambda_like: bool = True) -> list[Result]:
         *(
             Result(
                 name=f"3. floor: {floor_name} + one DynamoDB read / boto3",
-                value=round(statistics.median(cold[f"floor {floor_name}"]) / baseline, 3),
+                value=round(statistics.median(paired[f"floor {floor_name}"]), 3)
+                if f"floor {floor_name}" in paired
+                else None,
                 unit="ratio",
                 goal="-",
                 compared_with="import boto3, ms",
@@ -411,7 +421,8 @@ def run_coldstart(rounds: int = 5, *, lambda_like: bool = True) -> list[Result]:
                 verdict="info",
                 details={
                     "what": f"{floor_name}, one GetItem of a table: the least a function does, that way",
-                    "samples_ms": [round(s * 1000, 1) for s in cold[f"floor {floor_name}"]],
+                    "samples_ms": [round(s * 1000, 1) for s in cold.get(f"floor {floor_name}", [])],
+                    **({"error": errors[f"floor {floor_name}"]} if f"floor {floor_name}" in errors else {}),
                 },
             )
             for floor_name in _FLOORS
@@ -435,7 +446,7 @@ def run_coldstart(rounds: int = 5, *, lambda_like: bool = True) -> list[Result]:
             )
             continue
         median = statistics.median(cold[name])
-        ratio = median / baseline
+        ratio = statistics.median(paired[name])
         samples = parts[name]
         results.append(
             Result(
@@ -452,6 +463,7 @@ def run_coldstart(rounds: int = 5, *, lambda_like: bool = True) -> list[Result]:
                     "first_call_ms": round(statistics.median(s[1] for s in samples) * 1000, 1),
                     "second_call_ms": round(statistics.median(s[2] for s in samples) * 1000, 1),
                     "samples_ms": [round(s * 1000, 1) for s in cold[name]],
+                    "paired_ratios": [round(r, 3) for r in paired[name]],
                     "top_imports": top.get(name, []),
                     "rounds": rounds,
                     "site": "layer requirements" if lambda_like else "development virtualenv",
