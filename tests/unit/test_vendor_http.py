@@ -247,7 +247,7 @@ def test_every_vendor_client_shares_one_tls_context_with_httpx_s_authorities() -
 
     import certifi
 
-    from paysync.vendor_http.client import tls_context
+    from paysync.tls import tls_context
 
     context = tls_context()
     assert context is tls_context()

@@ -151,3 +151,15 @@ def test_error_codes_in_every_protocol(answer: Response, code: str) -> None:
     with pytest.raises(AwsServiceError) as caught:
         service.send(Request("POST", "/v2/email/outbound-emails", {}, b"{}", "SendEmail"))
     assert caught.value.code == code
+
+
+def test_https_connections_to_every_service_share_the_containers_tls_context() -> None:
+    from paysync.aws.wire import HttpTransport
+    from paysync.tls import tls_context
+
+    transport = HttpTransport()
+    dynamodb = transport._connection("https", "dynamodb.eu-west-3.amazonaws.com")
+    secrets = transport._connection("https", "secretsmanager.eu-west-3.amazonaws.com")
+    # http.client would otherwise load the authorities again for each connection
+    assert dynamodb._context is tls_context()  # type: ignore[attr-defined]
+    assert secrets._context is tls_context()  # type: ignore[attr-defined]

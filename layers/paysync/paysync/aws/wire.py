@@ -29,6 +29,7 @@ from urllib.parse import urlsplit
 from paysync.aws.errors import AwsServiceError, AwsUnreachableError
 from paysync.aws.signing import Credentials, sign
 from paysync.observability import aws_subsegment
+from paysync.tls import tls_context
 
 TIMEOUT_SECONDS = 10.0
 THROTTLING_CODES = frozenset(
@@ -90,8 +91,11 @@ class HttpTransport:
         pool = self._pool()
         connection = pool.get((scheme, netloc))
         if connection is None:
-            factory = http.client.HTTPSConnection if scheme == "https" else http.client.HTTPConnection
-            connection = pool[(scheme, netloc)] = factory(netloc, timeout=self._timeout)
+            if scheme == "https":
+                connection = http.client.HTTPSConnection(netloc, timeout=self._timeout, context=tls_context())
+            else:
+                connection = http.client.HTTPConnection(netloc, timeout=self._timeout)
+            pool[(scheme, netloc)] = connection
         return connection
 
     def send(self, url: str, request: Request) -> Response:

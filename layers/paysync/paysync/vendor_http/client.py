@@ -4,17 +4,16 @@ credentials out of every message built from what a server answered."""
 
 from __future__ import annotations
 
-import ssl
 import threading
 import time
 from collections.abc import Callable, Iterable
-from functools import cache
 from types import TracebackType
 from typing import Any, Protocol, Self, TypedDict
 
 import httpx
 
 from paysync.observability import traced_call
+from paysync.tls import tls_context
 from paysync.vendor_http.retry import RetryPolicy, RetrySettings
 
 REDACTED = "***"
@@ -26,16 +25,6 @@ def redact(text: str, secrets: Iterable[str]) -> str:
         if secret:
             text = text.replace(secret, REDACTED)
     return text
-
-
-@cache
-def tls_context() -> ssl.SSLContext:
-    """The one TLS context of every vendor client in this container: httpx's own (certifi's
-    authorities), built once. Each ``httpx.Client`` otherwise loads the authorities again, some
-    30 ms of CPU per client: two or three per run, on a cold start and on every run after it."""
-    import certifi
-
-    return ssl.create_default_context(cafile=certifi.where())
 
 
 class TracedTransport(httpx.BaseTransport):
