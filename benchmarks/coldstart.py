@@ -38,6 +38,7 @@ import functools
 import hashlib
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -136,6 +137,7 @@ def lambda_site() -> Path:
     if stamp.exists() and stamp.read_text(encoding="utf-8") == digest:
         return SITE
     say(f"  installing the layer's requirements into {SITE.relative_to(REPO)}")
+    shutil.rmtree(SITE, ignore_errors=True)  # exactly the requirements: nothing a former lock left
     answer = subprocess.run(
         [
             sys.executable,
