@@ -138,7 +138,7 @@ def _per_thread_request_state() -> Callable[[], None]:
 def _resolvers_per_container() -> Callable[[], None]:
     from paysync.api import app
 
-    shared_resolver, shared_docs = app.resolver, app.docs_resolver
+    shared_resolver, shared_area, shared_docs = app.resolver, app.area_resolver, app.docs_resolver
 
     def resolver(function: str) -> Any:
         container: Container | None = getattr(_thread, "container", None)
@@ -147,6 +147,14 @@ def _resolvers_per_container() -> Callable[[], None]:
         if function not in container.resolvers:
             container.resolvers[function] = shared_resolver.__wrapped__(function)
         return container.resolvers[function]
+
+    def area_resolver(area: str) -> Any:
+        container: Container | None = getattr(_thread, "container", None)
+        if container is None:
+            return shared_area(area)
+        if f"area {area}" not in container.resolvers:
+            container.resolvers[f"area {area}"] = shared_area.__wrapped__(area)
+        return container.resolvers[f"area {area}"]
 
     def docs_resolver() -> Any:
         container: Container | None = getattr(_thread, "container", None)
@@ -157,12 +165,15 @@ def _resolvers_per_container() -> Callable[[], None]:
         return container.resolvers["docs"]
 
     resolver.cache_clear = shared_resolver.cache_clear  # type: ignore[attr-defined]
+    area_resolver.cache_clear = shared_area.cache_clear  # type: ignore[attr-defined]
     docs_resolver.cache_clear = shared_docs.cache_clear  # type: ignore[attr-defined]
     setattr(app, "resolver", resolver)  # noqa: B010 - a module attribute, replaced while isolated
+    setattr(app, "area_resolver", area_resolver)  # noqa: B010
     setattr(app, "docs_resolver", docs_resolver)  # noqa: B010
 
     def undo() -> None:
         setattr(app, "resolver", shared_resolver)  # noqa: B010
+        setattr(app, "area_resolver", shared_area)  # noqa: B010
         setattr(app, "docs_resolver", shared_docs)  # noqa: B010
 
     return undo

@@ -31,13 +31,13 @@ def services() -> Services:
 class NightlyEvent(BaseModel):
     """The Scheduler's input. ``night`` replays a given night (operators, demo); default: today."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=True)  # each built by its own function only
     kind: Literal["nightly"] = "nightly"
     night: date | None = None
 
 
 class SyncMessage(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
     run_id: str
 
 
@@ -57,7 +57,7 @@ def nightly(event: dict[str, Any]) -> dict[str, Any]:
 class RemindersEvent(BaseModel):
     """The Scheduler's input for the morning reminders (nothing to choose: today is today)."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=True)
     kind: Literal["key_expiry_reminders"] = "key_expiry_reminders"
 
 

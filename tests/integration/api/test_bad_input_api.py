@@ -31,10 +31,12 @@ def no_internal_errors(monkeypatch: pytest.MonkeyPatch) -> list[BaseException]:
     from paysync.api import app
 
     app.resolver.cache_clear()
+    app.area_resolver.cache_clear()
     app.docs_resolver.cache_clear()
     app.openapi_document.cache_clear()
     yield reached
     app.resolver.cache_clear()
+    app.area_resolver.cache_clear()
     app.docs_resolver.cache_clear()
     app.openapi_document.cache_clear()
 

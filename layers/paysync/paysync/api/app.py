@@ -1,10 +1,11 @@
 """The resolvers behind each API function, and the OpenAPI document of the whole API.
 
 Each function serves its areas only (``FUNCTION_AREAS``, the same split as template.yaml's events);
-an area is the module ``paysync.api.routes.<area>``, imported when a resolver that serves it is built,
-so a function's cold start loads its own routes only. The documentation resolver includes every
-area, so ``/openapi.json`` and ``/swagger`` (served by the settings function, without authentication)
-describe the whole API from the code itself.
+an area is the module ``paysync.api.routes.<area>``, imported when a resolver that serves it is built.
+A request goes to its own area's resolver (``ROUTE_AREAS``, by API Gateway's resource), so that a
+function's first request loads that area's routes, models and use cases only. The documentation
+resolver includes every area, so ``/openapi.json`` and ``/swagger`` (served by the settings function,
+without authentication) describe the whole API from the code itself.
 """
 
 from __future__ import annotations
@@ -43,6 +44,31 @@ FUNCTION_AREAS: dict[str, tuple[str, ...]] = {
     # The account views and the discovery read the firm's credentials, as the connection test
     # does: the settings function never reads a secret back.
     "test_connection": ("connection", "accounts", "discovery"),
+}
+
+# Each route's area, by the method and API Gateway's resource (the route's path template). A test
+# keeps it equal to the routers; a request it does not name goes to its function's whole resolver.
+ROUTE_AREAS: dict[tuple[str, str], str] = {
+    ("PUT", "/firms/{firm_id}"): "settings",
+    ("GET", "/firms/{firm_id}"): "settings",
+    ("GET", "/firms/{firm_id}/dossiers"): "settings",
+    ("PUT", "/dossiers/{dossier_id}"): "settings",
+    ("GET", "/dossiers/{dossier_id}"): "settings",
+    ("DELETE", "/dossiers/{dossier_id}/payroll-credentials"): "settings",
+    ("GET", "/runs/{run_id}"): "status",
+    ("GET", "/dossiers/{dossier_id}/runs"): "status",
+    ("GET", "/dossiers/{dossier_id}/status"): "status",
+    ("POST", "/dossiers/{dossier_id}/sync"): "sync",
+    ("GET", "/dossiers/{dossier_id}/periods/{period}"): "periods",
+    ("POST", "/dossiers/{dossier_id}/test-connection"): "connection",
+    ("POST", "/firms/{firm_id}/test-connection"): "connection",
+    ("POST", "/admin/api-keys"): "admin",
+    ("GET", "/admin/api-keys"): "admin",
+    ("DELETE", "/admin/api-keys/{key_id}"): "admin",
+    ("GET", "/dossiers/{dossier_id}/accounts"): "accounts",
+    ("PUT", "/dossiers/{dossier_id}/accounts/{account_number}"): "accounts",
+    ("POST", "/firms/{firm_id}/discovery"): "discovery",
+    ("POST", "/firms/{firm_id}/dossiers/bulk"): "bulk",
 }
 
 
@@ -98,6 +124,11 @@ def resolver(function: str) -> APIGatewayRestResolver:
 
 
 @cache
+def area_resolver(area: str) -> APIGatewayRestResolver:
+    return build(area)
+
+
+@cache
 def docs_resolver() -> APIGatewayRestResolver:
     app = build(*AREAS)
     app.enable_swagger(
@@ -147,13 +178,16 @@ def _refusal(refused: body.Refused) -> dict[str, Any]:
 
 
 def handle(function: str, event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """One API Gateway proxy event to one function's resolver (the settings one also serves the docs).
-    The body is checked first (``paysync.api.body``): no route, and no part of Powertools, sees one
-    that is not readable JSON."""
+    """One API Gateway proxy event to its area's resolver, else to its function's (the settings one
+    also serves the docs). The body is checked first (``paysync.api.body``): no route, and no part of
+    Powertools, sees one that is not readable JSON."""
     checked = body.checked(event)
     if isinstance(checked, body.Refused):
         return _refusal(checked)
     event = checked
     if function == "settings_api" and event.get("path") in DOCS_PATHS:
         return docs_resolver().resolve(event, context)
+    area = ROUTE_AREAS.get((str(event.get("httpMethod") or "").upper(), str(event.get("resource") or "")))
+    if area in FUNCTION_AREAS[function]:
+        return area_resolver(area).resolve(event, context)
     return resolver(function).resolve(event, context)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 Scope = Literal["admin", "firm"]
 
@@ -46,6 +46,8 @@ class Principal:
 
 class ApiKeyRecord(BaseModel):
     """What is stored about a credential: never the key itself."""
+
+    model_config = ConfigDict(defer_build=True)  # the authorizer and the admin routes only read it
 
     key_id: str
     key_hash: str

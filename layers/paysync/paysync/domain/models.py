@@ -10,12 +10,14 @@ from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from paysync.domain.diagnoses import Diagnosis
 from paysync.domain.periods import Period, due_date
 
 SECRET_LIFETIME = timedelta(days=365)
+# Each record's schema built at its first validation, not at import: a request builds those it reads.
+_DEFERRED = ConfigDict(defer_build=True)
 
 
 def utcnow() -> datetime:
@@ -31,6 +33,8 @@ def mask(value: str, visible: int = 4) -> str:
 
 class PayrollCredentialsInfo(BaseModel):
     """Metadata of a set of Silae credentials; the values are in Secrets Manager."""
+
+    model_config = _DEFERRED
 
     client_id_masked: str
     secret_generated_on: date
@@ -52,6 +56,8 @@ class PayrollCredentialsInfo(BaseModel):
 
 
 class Firm(BaseModel):
+    model_config = _DEFERRED
+
     firm_id: str
     name: str
     contact_emails: list[str] = []
@@ -67,6 +73,8 @@ class TokenKind(StrEnum):
 
 
 class LastRun(BaseModel):
+    model_config = _DEFERRED
+
     run_id: str
     period: str
     status: str
@@ -75,6 +83,8 @@ class LastRun(BaseModel):
 
 
 class Dossier(BaseModel):
+    model_config = _DEFERRED
+
     dossier_id: str
     firm_id: str
     name: str
@@ -141,6 +151,8 @@ EntryStatus = Literal["posted", "already_posted", "blocked", "dry_run"]
 
 
 class RunEntry(BaseModel):
+    model_config = _DEFERRED
+
     partner_id: str
     label: str
     status: EntryStatus
@@ -160,6 +172,8 @@ class RunEntry(BaseModel):
 class WatchedEntry(BaseModel):
     """What a watch found of one entry (``paysync.domain.period_states``), as recorded on its run."""
 
+    model_config = _DEFERRED
+
     base_id: str
     label: str
     state: str
@@ -175,6 +189,8 @@ class WatchedEntry(BaseModel):
 
 
 class Run(BaseModel):
+    model_config = _DEFERRED
+
     run_id: str
     dossier_id: str
     firm_id: str

@@ -7,13 +7,15 @@ in Silae, each entry's lines that differ and its totals before and after.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from paysync.domain.diagnoses import Diagnosis, diagnosis
-from paysync.domain.fingerprint import EntryContent
 from paysync.domain.models import Run, RunStatus
-from paysync.domain.period_states import EntryFinding
 from paysync.domain.periods import Period
+
+if TYPE_CHECKING:  # types only: a run's status reads its findings without the period's machinery
+    from paysync.domain.fingerprint import EntryContent
+    from paysync.domain.period_states import EntryFinding
 
 # What a watch reports to the firm (status panel, morning digest): corrections and edits.
 FINDING_CODES = frozenset({"PAIE-MODIFIEE", "ECRITURE-SUPPRIMEE", "ECRITURE-MODIFIEE"})

@@ -16,13 +16,12 @@ import logging
 import re
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
-from typing import Any, Final, TypeVar, Unpack
+from typing import TYPE_CHECKING, Any, Final, TypeVar, Unpack
 from zoneinfo import ZoneInfo
 
 import httpx
 
 from paysync.config import SilaeSettings
-from paysync.domain.discovery import PayrollDossier
 from paysync.domain.payroll import PayrollFile, PayrollGroup
 from paysync.domain.periods import Period
 from paysync.silae.auth import CachedToken, SilaeAuth, SilaeCredentials, TokenCache, default_token_cache
@@ -51,6 +50,9 @@ from paysync.vendor_http.client import ClientOptions, VendorClient
 from paysync.vendor_http.headers import retry_after
 from paysync.vendor_http.jsonbody import decode_json, json_or_none
 from paysync.vendor_http.retry import is_transient_status
+
+if TYPE_CHECKING:
+    from paysync.domain.discovery import PayrollDossier
 
 logger = logging.getLogger(__name__)
 

@@ -9,12 +9,14 @@ import base64
 import binascii
 from collections.abc import Mapping
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from paysync.domain.discovery import PayrollDossier
 from paysync.domain.payroll import Direction, PayrollFile, PayrollGroup, PayrollLine
 from paysync.domain.periods import Period
 from paysync.silae.errors import SilaeResponseError
+
+if TYPE_CHECKING:
+    from paysync.domain.discovery import PayrollDossier
 
 CENT = Decimal("0.01")
 
@@ -167,6 +169,9 @@ def _state(value: object) -> int | None:
 def parse_dossiers(payload: Any) -> list[PayrollDossier]:
     """``ListeDossiersResponse`` → payroll dossiers (``ProprietesDossier``); a row without a number
     cannot be tied to anything and is left out."""
+    # Imported here: the discovery's domain, which the syncs and connection tests do not load.
+    from paysync.domain.discovery import PayrollDossier
+
     dossiers: list[PayrollDossier] = []
     for item in _list(_object(payload, "the dossiers"), "listeDossiers"):
         row = _object(item, "a dossier")

@@ -1,9 +1,9 @@
 """Everything a use case talks to, built once per container from the settings.
 
-Tests build it with other factories (fakes, clocks); handlers use ``Services.from_settings``.
-The vendor clients, and the HTTP pool they share, are built by the first call that needs one: the
-functions that never call Silae or MyUnisoft (settings, planning, reminders) do not import httpx
-nor load its CA bundle.
+Handlers use ``Services.from_settings``. The vendor clients, and the HTTP pool they share, are built
+by the first call that needs one: the functions that never call Silae or MyUnisoft (settings,
+planning, reminders) do not import httpx nor load its CA bundle. Each repository is built, its
+module imported, when a use case first reads it: an API request loads the storage it uses only.
 """
 
 from __future__ import annotations
@@ -12,43 +12,102 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from paysync.config import Settings
 from paysync.domain.models import utcnow
-from paysync.storage.account_links import AccountLinks
-from paysync.storage.config_table import ConfigRepository
-from paysync.storage.ledger import Ledger
-from paysync.storage.period_attempts import PeriodAttempts
-from paysync.storage.queue import RunQueue
-from paysync.storage.runs import RunRepository
-from paysync.storage.secrets import SecretStore
-from paysync.storage.society_facts import SocietyFactsRepository
 
 if TYPE_CHECKING:
     import httpx
 
     from paysync.myunisoft.client import MyUnisoftAccess, MyUnisoftClient
     from paysync.silae.client import SilaeClient, SilaeCredentials
+    from paysync.storage.account_links import AccountLinks
+    from paysync.storage.config_table import ConfigRepository
+    from paysync.storage.ledger import Ledger
+    from paysync.storage.period_attempts import PeriodAttempts
+    from paysync.storage.queue import RunQueue
+    from paysync.storage.runs import RunRepository
+    from paysync.storage.secrets import SecretStore
+    from paysync.storage.society_facts import SocietyFactsRepository
+
+T = TypeVar("T")
 
 
 @dataclass
 class Services:
     settings: Settings
-    config: ConfigRepository
-    runs: RunRepository
-    ledger: Ledger
-    links: AccountLinks
-    secrets: SecretStore
-    queue: RunQueue
     silae: Callable[[SilaeCredentials], SilaeClient]
     myunisoft: Callable[[MyUnisoftAccess], MyUnisoftClient]
     clock: Callable[[], datetime] = field(default=utcnow)
     pool: SharedPool | None = None  # the container's connection pool, shared by the API clients
+    _built: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False, compare=False)
+
+    def _once(self, name: str, build: Callable[[], T]) -> T:
+        """The repository ``name``, built at its first use (once: threads share the container's)."""
+        if name not in self._built:
+            with self._lock:
+                if name not in self._built:
+                    self._built[name] = build()
+        built: T = self._built[name]
+        return built
+
+    @property
+    def config(self) -> ConfigRepository:
+        from paysync.storage.config_table import ConfigRepository
+
+        return self._once("config", lambda: ConfigRepository(self.settings.config_table))
+
+    @property
+    def runs(self) -> RunRepository:
+        from paysync.storage.runs import RunRepository
+
+        return self._once("runs", lambda: RunRepository(self.settings.runs_table))
+
+    @property
+    def ledger(self) -> Ledger:
+        from paysync.storage.ledger import Ledger
+
+        return self._once("ledger", lambda: Ledger(self.settings.ledger_table))
+
+    @property
+    def links(self) -> AccountLinks:
+        from paysync.storage.account_links import AccountLinks
+
+        return self._once("links", lambda: AccountLinks(self.settings.account_links_table))
+
+    @property
+    def secrets(self) -> SecretStore:
+        from paysync.storage.secrets import SecretStore
+
+        settings = self.settings
+        return self._once(
+            "secrets",
+            lambda: SecretStore(
+                settings.secrets_prefix, settings.partner_secret_name, settings.secrets_cache_seconds
+            ),
+        )
+
+    @property
+    def queue(self) -> RunQueue:
+        from paysync.storage.queue import RunQueue
+
+        return self._once("queue", lambda: RunQueue(self.settings.sync_queue_url))
+
     # Kept between runs: each society's journal, fiscal years and chart; the periods attempted.
     # Without them a run asks MyUnisoft for all three and checks every entry by lookup.
-    society_facts: SocietyFactsRepository | None = None
-    attempts: PeriodAttempts | None = None
+    @property
+    def society_facts(self) -> SocietyFactsRepository | None:
+        from paysync.storage.society_facts import SocietyFactsRepository
+
+        return self._once("society_facts", lambda: SocietyFactsRepository(self.settings.society_facts_table))
+
+    @property
+    def attempts(self) -> PeriodAttempts | None:
+        from paysync.storage.period_attempts import PeriodAttempts
+
+        return self._once("attempts", lambda: PeriodAttempts(self.settings.runs_table))
 
     @property
     def http(self) -> httpx.Client | None:
@@ -68,22 +127,7 @@ class Services:
 
             return MyUnisoftClient(access, settings.myunisoft, http=pool.client())
 
-        return cls(
-            settings=settings,
-            config=ConfigRepository(settings.config_table),
-            runs=RunRepository(settings.runs_table),
-            ledger=Ledger(settings.ledger_table),
-            links=AccountLinks(settings.account_links_table),
-            secrets=SecretStore(
-                settings.secrets_prefix, settings.partner_secret_name, settings.secrets_cache_seconds
-            ),
-            queue=RunQueue(settings.sync_queue_url),
-            silae=silae,
-            myunisoft=myunisoft,
-            pool=pool,
-            society_facts=SocietyFactsRepository(settings.society_facts_table),
-            attempts=PeriodAttempts(settings.runs_table),
-        )
+        return cls(settings=settings, silae=silae, myunisoft=myunisoft, pool=pool)
 
 
 class SharedPool:

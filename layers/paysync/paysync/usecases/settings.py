@@ -48,7 +48,8 @@ _RETRIES = 3  # a dossier's pending period moved while it was being saved: read 
 # -- inputs: what the caller asks to change; None is "unchanged" ----------------------------------
 class _Change(BaseModel):
     # from_attributes: the HTTP layer converts its request bodies with ``model_validate(body)``.
-    model_config = ConfigDict(frozen=True, from_attributes=True)
+    # Built at a change's first validation: the requests that read settings never build these.
+    model_config = ConfigDict(frozen=True, from_attributes=True, defer_build=True)
 
 
 class PayrollCredentials(_Change):

@@ -1,9 +1,12 @@
 """What requests and answers share: the patterns (the error mapping says each one in French), the two
-base models, and the one error body."""
+base models, the one error body, and what the views of several areas use (``view_of``, the
+diagnosis view)."""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
 
 ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
 RUN_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
@@ -46,3 +49,32 @@ class ErrorBody(ViewModel):
     code: str
     message: str
     details: list[ErrorDetail] = []
+
+
+V = TypeVar("V", bound=ViewModel)
+
+
+class _Given:
+    """``source`` as a view reads it, with some attributes given (added or replaced)."""
+
+    def __init__(self, source: object, given: dict[str, Any]) -> None:
+        self._source = source
+        self._given = given
+
+    def __getattr__(self, name: str) -> Any:
+        if name in self._given:
+            return self._given[name]
+        return getattr(self._source, name)
+
+
+def view_of(view: type[V], source: object, /, **given: Any) -> V:
+    """The one converter: ``view`` read from ``source``'s attributes, the ``given`` ones first."""
+    return view.model_validate(_Given(source, given) if given else source)
+
+
+class DiagnosisView(ViewModel):
+    code: str
+    message: str
+    remedy: str
+    kind: str
+    details: dict[str, Any] = Field(default={})

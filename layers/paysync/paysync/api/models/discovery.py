@@ -8,8 +8,7 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
 
-from paysync.api.models.common import ViewModel
-from paysync.api.models.views import DiagnosisView, view_of
+from paysync.api.models.common import DiagnosisView, ViewModel, view_of
 
 if TYPE_CHECKING:
     from paysync.domain.discovery import ClosedPayrollDossier, PayrollDossier, Proposal, Society

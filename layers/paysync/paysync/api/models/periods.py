@@ -7,8 +7,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from paysync.api.models.common import ViewModel
-from paysync.api.models.views import DiagnosisView, view_of
+from paysync.api.models.common import DiagnosisView, ViewModel, view_of
 from paysync.domain.models import WatchedEntry
 from paysync.domain.period_states import EntryState
 from paysync.usecases.period_view import PeriodView

@@ -1,4 +1,6 @@
-"""What the API answers. The OpenAPI document is generated from these models.
+"""What the settings, API credentials and accounts areas answer; the other areas' answers are in
+their own modules (``status``, ``sync``, ``connection``, ``discovery``, ``periods``), so that a
+request imports its own area's views only. The OpenAPI document is generated from these models.
 
 A view reads the domain object (or use-case result) it shows: ``View.model_validate(obj)`` takes
 each field from the attribute of the same name (pydantic's ``from_attributes``), nested views
@@ -9,39 +11,17 @@ view has a field that could carry a secret.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
 
-from paysync.api.models.common import ViewModel
+from paysync.api.models.common import ViewModel, view_of
 
 if TYPE_CHECKING:
     from paysync.domain.access import ApiKeyRecord
     from paysync.domain.accounts import ChartAccount
-    from paysync.domain.models import Dossier, Firm, PayrollCredentialsInfo, Run, RunEntry
+    from paysync.domain.models import Dossier, Firm, PayrollCredentialsInfo
     from paysync.usecases.accounts import AccountRow
-    from paysync.usecases.on_demand import Accepted
-    from paysync.usecases.status import SyncStatus
-
-V = TypeVar("V", bound=ViewModel)
-
-
-class _Given:
-    """``source`` as a view reads it, with some attributes given (added or replaced)."""
-
-    def __init__(self, source: object, given: dict[str, Any]) -> None:
-        self._source = source
-        self._given = given
-
-    def __getattr__(self, name: str) -> Any:
-        if name in self._given:
-            return self._given[name]
-        return getattr(self._source, name)
-
-
-def view_of(view: type[V], source: object, /, **given: Any) -> V:
-    """The one converter: ``view`` read from ``source``'s attributes, the ``given`` ones first."""
-    return view.model_validate(_Given(source, given) if given else source)
 
 
 # -- settings -------------------------------------------------------------------------------------
@@ -132,198 +112,6 @@ class DossierView(ViewModel):
 class DossierList(ViewModel):
     firm_id: str
     dossiers: list[DossierView]
-
-
-# -- runs and status ------------------------------------------------------------------------------
-class DiagnosisView(ViewModel):
-    code: str
-    message: str
-    remedy: str
-    kind: str
-    details: dict[str, Any] = Field(default={})
-
-
-class RunEntryView(ViewModel):
-    partner_id: str
-    label: str
-    status: str
-    debit: str
-    credit: str
-    entry_id: int | None
-    request_id: str | None
-    files: list[str]
-    diagnoses: list[DiagnosisView]
-    step: Literal["entry", "reversal"] = Field(description="A replace's reversal of a version, or an entry.")
-    version: int
-
-
-class RunView(ViewModel):
-    run_id: str
-    dossier_id: str
-    firm_id: str
-    period: str
-    trigger: str
-    kind: Literal["sync", "watch", "replace"]
-    status: str
-    finished: bool
-    created_at: datetime
-    started_at: datetime | None
-    finished_at: datetime | None
-    attempts: int
-    posted: int
-    already_posted: int
-    blocked: int
-    files_attached: int
-    entries: list[RunEntryView]
-    diagnoses: list[DiagnosisView]
-    request_ids: list[str]
-
-    @classmethod
-    def of(cls, run: Run) -> RunView:
-        return view_of(cls, run, finished=run.status.finished)
-
-
-class RunList(ViewModel):
-    dossier_id: str
-    runs: list[RunView]
-
-
-class RunAccepted(ViewModel):
-    """The sync is queued (``created``) or was already queued or running (the same run, not a new one)."""
-
-    run_id: str
-    dossier_id: str
-    period: str
-    status: str
-    created: bool
-    location: str
-
-    @classmethod
-    def of(cls, accepted: Accepted, location: str) -> RunAccepted:
-        return view_of(cls, accepted.run, created=accepted.created, location=location)
-
-
-class FileView(ViewModel):
-    name: str
-    type: str | None
-    size: int
-
-
-class DryRunEntry(ViewModel):
-    partner_id: str
-    label: str
-    status: Literal["would_post", "blocked"]
-    debit: str
-    credit: str
-    files: list[FileView]
-    body: dict[str, Any] | None = Field(description="The NewEntry body, files by name and size only.")
-    diagnoses: list[DiagnosisView]
-    step: Literal["entry", "reversal"] = "entry"
-    version: int = 1
-
-    @classmethod
-    def of(cls, entry: RunEntry) -> DryRunEntry:
-        preview = entry.preview
-        files = [
-            FileView(name=str(pj.get("name")), type=pj.get("type"), size=int(pj.get("size") or 0))
-            for pj in (preview or {}).get("pj_list", [])
-        ]
-        status = "blocked" if entry.status == "blocked" else "would_post"
-        return view_of(cls, entry, status=status, files=files, body=preview)
-
-
-class DryRunReport(ViewModel):
-    dossier_id: str
-    period: str
-    dry_run: Literal[True] = True
-    status: str
-    entries: list[DryRunEntry]
-    diagnoses: list[DiagnosisView]
-
-    @classmethod
-    def of(cls, run: Run) -> DryRunReport:
-        return view_of(cls, run, entries=[DryRunEntry.of(e) for e in run.entries])
-
-
-class LastSync(ViewModel):
-    run_id: str
-    period: str
-    status: str
-    trigger: str | None
-    finished_at: datetime | None
-
-
-class ActiveRun(ViewModel):
-    run_id: str
-    period: str
-    status: str
-    location: str
-
-
-class WaitingEntry(ViewModel):
-    partner_id: str
-    label: str
-    debit: str
-    credit: str
-    diagnoses: list[DiagnosisView]
-
-
-class SyncStatusView(ViewModel):
-    """The "Statut de la synchronisation" panel, as data."""
-
-    dossier_id: str
-    state: Literal["up_to_date", "waiting", "blocked", "in_progress", "never_synced"]
-    summary: str
-    auto_pull: bool
-    run_day: int
-    pending_period: str
-    last_synced_period: str | None
-    next_due: date | None
-    last_sync: LastSync | None
-    active_run: ActiveRun | None
-    blocking: list[DiagnosisView]
-    entries_waiting: list[WaitingEntry]
-    findings: list[DiagnosisView] = Field(
-        description="What the newest watch of each synced period found: an OD modified in Silae after "
-        "posting (PAIE-MODIFIEE), an entry deleted or edited in MyUnisoft (ECRITURE-SUPPRIMEE, "
-        "ECRITURE-MODIFIEE)."
-    )
-
-    @classmethod
-    def of(cls, found: SyncStatus, base_path: str) -> SyncStatusView:
-        active = found.active
-        return view_of(
-            cls,
-            found.dossier,
-            state=found.state,
-            summary=found.summary,
-            next_due=found.next_due,
-            last_sync=found.last,
-            active_run=view_of(ActiveRun, active, location=f"{base_path}/runs/{active.run_id}")
-            if active
-            else None,
-            blocking=found.blocking,
-            entries_waiting=found.waiting,
-            findings=found.findings,
-        )
-
-
-# -- connection test ------------------------------------------------------------------------------
-class CheckView(ViewModel):
-    id: str
-    label: str
-    status: Literal["ok", "failed", "skipped"]
-    code: str | None
-    message: str
-    remedy: str | None
-    details: dict[str, Any] = Field(default={})
-
-
-class ConnectionReport(ViewModel):
-    ok: bool
-    firm_id: str
-    dossier_id: str | None
-    checks: list[CheckView]
 
 
 # -- API credentials ------------------------------------------------------------------------------

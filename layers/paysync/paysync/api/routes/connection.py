@@ -8,8 +8,8 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body
 
 from paysync.api.common import DossierIdPath, FirmIdPath, caller, responses, services
+from paysync.api.models.connection import ConnectionReport
 from paysync.api.models.inputs import CandidateTestIn, FirmCredentialsIn
-from paysync.api.models.views import ConnectionReport
 from paysync.storage.secrets import PayrollSecret
 from paysync.usecases import connection_check
 from paysync.usecases.connection_check import Candidate

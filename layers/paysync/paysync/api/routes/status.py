@@ -8,7 +8,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from paysync.api.common import DossierIdPath, RunIdPath, base_path, caller, responses, services
-from paysync.api.models.views import RunList, RunView, SyncStatusView
+from paysync.api.models.status import RunList, RunView, SyncStatusView
 from paysync.usecases import status
 
 router = Router()  # type: ignore[no-untyped-call]

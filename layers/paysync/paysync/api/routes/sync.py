@@ -11,7 +11,7 @@ from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse, O
 
 from paysync.api.common import DossierIdPath, answer, base_path, caller, responses, services
 from paysync.api.models.inputs import SyncIn
-from paysync.api.models.views import DryRunReport, RunAccepted
+from paysync.api.models.sync import DryRunReport, RunAccepted
 from paysync.domain.models import RunKind
 from paysync.usecases import on_demand
 

@@ -11,7 +11,6 @@ from paysync.myunisoft.errors import SECRET_CODES, MyUnisoftError, MyUnisoftTran
 from paysync.myunisoft.models import KeyInfo
 from paysync.usecases.connection_check.report import OUT_OF_TIME, Check, failed, skipped, unavailable
 from paysync.usecases.connection_check.trial import Side, Trial, one_short_attempt
-from paysync.usecases.society_context import OD_PAIE
 
 
 @dataclass(frozen=True)
@@ -132,7 +131,7 @@ class MyUnisoftChecks(Side):
 
     def _journal(self, client: MyUnisoftClient) -> None:
         try:
-            journals = [d for d in client.list_diaries() if d.diary_type_code == OD_PAIE]
+            journals = [d for d in client.list_diaries() if d.is_payroll]
         except MyUnisoftTransientError as error:
             self.add(failed("od_paie_journal", unavailable("MyUnisoft", error.code)))
             return
