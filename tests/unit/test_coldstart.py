@@ -4,12 +4,12 @@ client only once they are used, never loading botocore, while every subsegment o
 
 from __future__ import annotations
 
-import contextlib
 import json
 import socket
 from typing import Any
 
 from tests.fresh_python import run_script
+from tests.xray_daemon import received
 
 LAMBDA = {
     "AWS_LAMBDA_FUNCTION_NAME": "paysync-test",
@@ -96,29 +96,12 @@ print(json.dumps({"answers": [first, second], "botocore_after": [botocore_after_
 """
 
 
-def _emitted(daemon: socket.socket) -> list[dict[str, Any]]:
-    """Every (sub)segment the tracer sent to the daemon, nested ones included."""
-    documents: list[dict[str, Any]] = []
-    daemon.settimeout(0.5)
-    with contextlib.suppress(TimeoutError):
-        while True:
-            header, _, body = daemon.recv(65536).decode().partition("\n")
-            assert json.loads(header) == {"format": "json", "version": 1}
-            documents.append(json.loads(body))
-    emitted: list[dict[str, Any]] = []
-    while documents:
-        document = documents.pop()
-        emitted.append(document)
-        documents.extend(document.get("subsegments", []))
-    return emitted
-
-
 def test_in_lambda_the_tracer_traces_handler_vendor_and_aws_calls_without_loading_botocore() -> None:
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as daemon:
         daemon.bind(("127.0.0.1", 0))
         address = f"127.0.0.1:{daemon.getsockname()[1]}"
         outcome = _run(_TRACED_INVOCATIONS, {**LAMBDA, "AWS_XRAY_DAEMON_ADDRESS": address})
-        emitted = _emitted(daemon)
+        emitted = received(daemon, wait=0.5)
     assert outcome["answers"] == [200, "FIRM#cabinet-dupont"]
     # Powertools' user-agent hook imports botocore's package (its __init__ only), never a client
     assert outcome["botocore_after"] == [["botocore"], ["botocore"]]

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import json
 import socket
 import threading
 from collections.abc import Iterator
@@ -13,6 +11,7 @@ import pytest
 
 from paysync.observability import aws_subsegment, traced_call
 from paysync.tracing import Tracer
+from tests.xray_daemon import received
 
 TRACE = "Root=1-6740b7a0-0123456789abcdef01234567;Parent=0123456789abcdef;Sampled=1"
 ROOT = "1-6740b7a0-0123456789abcdef01234567"
@@ -31,25 +30,19 @@ def daemon(monkeypatch: pytest.MonkeyPatch) -> Iterator[socket.socket]:
         yield listening
 
 
-def received(daemon: socket.socket) -> list[dict[str, Any]]:
-    documents = []
-    daemon.settimeout(0.2)
-    with contextlib.suppress(TimeoutError):
-        while True:
-            header, _, body = daemon.recv(65536).decode().partition("\n")
-            assert json.loads(header) == {"format": "json", "version": 1}
-            documents.append(json.loads(body))
-    return documents
+@pytest.fixture
+def tracer(monkeypatch: pytest.MonkeyPatch) -> Tracer:
+    """A fresh tracer (a first invocation to come), the one observability's helpers record with."""
+    from paysync import observability
+
+    fresh = Tracer(service="paysync")
+    monkeypatch.setattr(observability, "tracer", fresh)
+    return fresh
 
 
 def test_the_handler_and_what_it_calls_are_subsegments_of_lambdas_segment(
-    daemon: socket.socket, monkeypatch: pytest.MonkeyPatch
+    daemon: socket.socket, tracer: Tracer
 ) -> None:
-    from paysync import observability
-
-    tracer = Tracer(service="paysync")
-    monkeypatch.setattr(observability, "tracer", tracer)
-
     @tracer.capture_lambda_handler
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         tracer.put_annotation("dossier", event["dossier"])
@@ -77,9 +70,9 @@ def test_the_handler_and_what_it_calls_are_subsegments_of_lambdas_segment(
     assert call["http"]["request"] == {"method": "GET", "url": "https://api.myunisoft.fr/api/v1/mad/entries"}
 
 
-def test_an_error_is_a_fault_with_its_cause_and_is_raised_unchanged(daemon: socket.socket) -> None:
-    tracer = Tracer(service="paysync")
-
+def test_an_error_is_a_fault_with_its_cause_and_is_raised_unchanged(
+    daemon: socket.socket, tracer: Tracer
+) -> None:
     @tracer.capture_lambda_handler
     def handler(event: Any, context: Any) -> None:
         raise RuntimeError("boom")
@@ -95,13 +88,8 @@ def test_an_error_is_a_fault_with_its_cause_and_is_raised_unchanged(daemon: sock
 
 
 def test_answers_are_errors_throttles_or_faults_as_x_ray_reads_them(
-    daemon: socket.socket, monkeypatch: pytest.MonkeyPatch
+    daemon: socket.socket, tracer: Tracer
 ) -> None:
-    from paysync import observability
-
-    tracer = Tracer(service="paysync")
-    monkeypatch.setattr(observability, "tracer", tracer)
-
     @tracer.capture_lambda_handler
     def handler(event: Any, context: Any) -> None:
         for status in (200, 404, 429, 503):
@@ -121,9 +109,7 @@ def test_answers_are_errors_throttles_or_faults_as_x_ray_reads_them(
     assert all(d["namespace"] == "aws" for d in calls)
 
 
-def test_work_in_another_thread_hangs_from_the_invocation(daemon: socket.socket) -> None:
-    tracer = Tracer(service="paysync")
-
+def test_work_in_another_thread_hangs_from_the_invocation(daemon: socket.socket, tracer: Tracer) -> None:
     def upload() -> None:
         with tracer.subsegment("files.example", namespace="remote"):
             pass
@@ -152,11 +138,10 @@ def test_work_in_another_thread_hangs_from_the_invocation(daemon: socket.socket)
     ids=["not-sampled", "disabled", "sam-local", "outside-lambda"],
 )
 def test_nothing_is_sent_when_tracing_is_off(
-    daemon: socket.socket, monkeypatch: pytest.MonkeyPatch, environment: dict[str, str]
+    daemon: socket.socket, monkeypatch: pytest.MonkeyPatch, environment: dict[str, str], tracer: Tracer
 ) -> None:
     for name, value in environment.items():
         monkeypatch.setenv(name, value)
-    tracer = Tracer(service="paysync")
 
     @tracer.capture_lambda_handler
     def handler(event: Any, context: Any) -> str:
@@ -168,16 +153,16 @@ def test_nothing_is_sent_when_tracing_is_off(
     assert received(daemon) == []
 
 
-def test_outside_an_invocation_calls_are_not_traced(daemon: socket.socket) -> None:
-    tracer = Tracer(service="paysync")
+def test_outside_an_invocation_calls_are_not_traced(daemon: socket.socket, tracer: Tracer) -> None:
     with tracer.subsegment("dynamodb", namespace="aws") as subsegment:
         assert subsegment is None
     tracer.put_annotation("ignored", 1)
     assert received(daemon) == []
 
 
-def test_an_oversized_answer_drops_the_metadata_not_the_trace_nor_the_answer(daemon: socket.socket) -> None:
-    tracer = Tracer(service="paysync")
+def test_an_oversized_answer_drops_the_metadata_not_the_trace_nor_the_answer(
+    daemon: socket.socket, tracer: Tracer
+) -> None:
     big = {"body": "x" * 100_000}
 
     @tracer.capture_lambda_handler
@@ -190,10 +175,9 @@ def test_an_oversized_answer_drops_the_metadata_not_the_trace_nor_the_answer(dae
 
 
 def test_a_daemon_that_cannot_be_reached_fails_nothing(
-    daemon: socket.socket, monkeypatch: pytest.MonkeyPatch
+    daemon: socket.socket, monkeypatch: pytest.MonkeyPatch, tracer: Tracer
 ) -> None:
     monkeypatch.setenv("AWS_XRAY_DAEMON_ADDRESS", "not-an-address")
-    tracer = Tracer(service="paysync")
 
     @tracer.capture_lambda_handler
     def handler(event: Any, context: Any) -> int:
