@@ -168,39 +168,45 @@ class Tracer:
         @functools.wraps(handler)
         def decorate(event: Any, context: Any, **kwargs: Any) -> Any:
             cold, self._cold = self._cold, False
-            with self.subsegment(f"## {handler.__name__}") as subsegment:
+            with self._open(f"## {handler.__name__}", None, invocation=True) as subsegment:
+                if subsegment is None:
+                    return handler(event, context, **kwargs)
+                subsegment.put_annotation("ColdStart", cold)
+                subsegment.put_annotation("Service", self.service)
                 self._invocation = subsegment
                 try:
-                    if subsegment is not None:
-                        subsegment.put_annotation("ColdStart", cold)
-                        subsegment.put_annotation("Service", self.service)
-                    try:
-                        response = handler(event, context, **kwargs)
-                    except Exception as error:
-                        if subsegment is not None and _env_flag("POWERTOOLS_TRACER_CAPTURE_ERROR", True):
-                            subsegment.put_metadata(f"{handler.__name__} error", repr(error), self.service)
-                        raise
-                    if subsegment is not None and _env_flag("POWERTOOLS_TRACER_CAPTURE_RESPONSE", True):
-                        subsegment.put_metadata(f"{handler.__name__} response", response, self.service)
-                    return response
+                    response = handler(event, context, **kwargs)
+                except Exception as error:
+                    if _env_flag("POWERTOOLS_TRACER_CAPTURE_ERROR", True):
+                        subsegment.put_metadata(f"{handler.__name__} error", repr(error), self.service)
+                    raise
                 finally:
                     self._invocation = None
+                if _env_flag("POWERTOOLS_TRACER_CAPTURE_RESPONSE", True):
+                    subsegment.put_metadata(f"{handler.__name__} response", response, self.service)
+                return response
 
         return decorate  # type: ignore[return-value]
 
-    @contextlib.contextmanager
-    def subsegment(self, name: str, namespace: str | None = None) -> Iterator[Subsegment | None]:
+    def subsegment(
+        self, name: str, namespace: str | None = None
+    ) -> contextlib.AbstractContextManager[Subsegment | None]:
         """A subsegment of the current one (or of the invocation's, from another thread); ``None``
-        where nothing is traced: outside Lambda, an invocation not sampled, or outside any invocation
-        except for the handler's own."""
-        trace = TraceHeader.current() if self.enabled else None
+        where nothing is traced: outside Lambda, an invocation not sampled, or outside any invocation."""
+        return self._open(name, namespace, invocation=False)
+
+    @contextlib.contextmanager
+    def _open(self, name: str, namespace: str | None, *, invocation: bool) -> Iterator[Subsegment | None]:
         stack: list[Subsegment] = self._local.__dict__.setdefault("stack", [])
-        parent = stack[-1] if stack else self._invocation
-        is_handler = name.startswith("## ") and parent is None
-        if trace is None or not trace.sampled or (parent is None and not is_handler):
-            yield None
-            return
-        subsegment = Subsegment(name, trace, parent.id if parent else trace.parent, namespace)
+        parent = self._current()
+        if parent is not None:  # inside a traced invocation: its trace, under the current subsegment
+            subsegment = Subsegment(name, parent.trace, parent.id, namespace)
+        else:  # the invocation's own, under Lambda's segment, if Lambda sampled it
+            trace = TraceHeader.current() if invocation and self.enabled else None
+            if trace is None or not trace.sampled:
+                yield None
+                return
+            subsegment = Subsegment(name, trace, trace.parent, namespace)
         stack.append(subsegment)
         try:
             yield subsegment
@@ -216,11 +222,6 @@ class Tracer:
         current = self._current()
         if current is not None:
             current.put_annotation(key, value)
-
-    def put_metadata(self, key: str, value: Any, namespace: str = "default") -> None:
-        current = self._current()
-        if current is not None:
-            current.put_metadata(key, value, namespace)
 
     def _current(self) -> Subsegment | None:
         stack: list[Subsegment] = self._local.__dict__.get("stack", [])

@@ -134,8 +134,7 @@ class SharedPool:
     """One HTTP connection pool per container, shared by every Silae and MyUnisoft client, built
     when the first of them is.
 
-    Building an ``httpx.Client`` loads the CA bundle (about 20 ms of CPU) and a fresh pool pays a
-    TLS handshake per run: one pool per container spares both. Each request passes its own timeout
+    A fresh pool pays a TLS handshake per run, with each vendor: one pool per container spares them. Each request passes its own timeout
     and headers; cookies are refused, since one pool serves every firm.
     """
 
