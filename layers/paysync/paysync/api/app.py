@@ -16,8 +16,13 @@ import os
 from functools import cache, partial
 from typing import Any
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
-from aws_lambda_powertools.event_handler.api_gateway import CORSConfig, Router
+from aws_lambda_powertools.event_handler import content_types
+from aws_lambda_powertools.event_handler.api_gateway import (
+    APIGatewayRestResolver,
+    CORSConfig,
+    Response,
+    Router,
+)
 from aws_lambda_powertools.shared.json_encoder import Encoder
 
 from paysync import __version__
