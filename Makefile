@@ -114,8 +114,11 @@ validate: install $(SAM_VENV)/.installed $(CHECKOV_VENV)/.installed
 	$(VENV)/bin/cfn-lint template.yaml
 	$(CHECKOV) --file template.yaml --framework cloudformation --compact --quiet --skip-download
 
-build: $(SAM_VENV)/.installed
+# The layer's certificate authorities as a hashed directory beside certifi, read lazily (paysync/tls.py);
+# a plain `sam build` works too, its functions load certifi's whole bundle at their first call.
+build: install $(SAM_VENV)/.installed
 	$(SAM) build --template template.yaml
+	$(PY) -m paysync.ca_directory .aws-sam/build/PaysyncLayer/python
 
 clean:
 	rm -rf $(VENV) $(SAM_VENV) $(CHECKOV_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache console/node_modules

@@ -4,8 +4,8 @@ invocation loads, against ``import boto3`` in the same run.
 Measured the way Lambda starts a function: a fresh interpreter without site-packages (``-S``) whose
 path is the function's folder, the layer (``layers/paysync`` with the packages of its
 ``requirements.txt``, installed once into ``.venv/lambda-site``, boto3 included as the runtime
-provides it), with Lambda's environment variables (so Powertools sees a Lambda and traces) and the
-function's own from template.yaml, pointed at a local stack running in this process (moto server,
+provides it, and the certificate authorities' directory that ``make build`` adds), with Lambda's
+environment variables (so Powertools sees a Lambda and traces) and the function's own from template.yaml, pointed at a local stack running in this process (moto server,
 both fakes, the demo world, an API credential for the sample events).
 
 Each child imports ``app`` and invokes its handler twice with the function's sample event from
@@ -135,6 +135,7 @@ def lambda_site() -> Path:
     stamp = SITE / ".requirements-sha256"
     digest = hashlib.sha256(requirements.encode()).hexdigest()
     if stamp.exists() and stamp.read_text(encoding="utf-8") == digest:
+        _authorities(SITE)
         return SITE
     say(f"  installing the layer's requirements into {SITE.relative_to(REPO)}")
     shutil.rmtree(SITE, ignore_errors=True)  # exactly the requirements: nothing a former lock left
@@ -150,8 +151,18 @@ def lambda_site() -> Path:
     )
     if answer.returncode != 0:
         raise RuntimeError(f"pip could not install the layer's requirements: {answer.stderr[-2000:]}")
+    _authorities(SITE)
     stamp.write_text(digest, encoding="utf-8")
     return SITE
+
+
+def _authorities(site: Path) -> None:
+    """The CA directory the layer's build writes beside certifi (``make build``; ``paysync.tls``)."""
+    from paysync.ca_directory import build
+    from paysync.tls import authorities_directory
+
+    if authorities_directory(site / "certifi" / "cacert.pem") is None:
+        build(site)
 
 
 def handlers() -> list[Path]:

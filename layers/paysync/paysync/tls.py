@@ -1,20 +1,50 @@
 """The one TLS context of a container, for every HTTPS connection paysync opens: AWS's endpoints
 (``paysync.aws``) and the vendors' (``paysync.vendor_http``).
 
-Building a context loads the certificate authorities: 30 to 45 ms of CPU with OpenSSL 3. The
-standard library's ``HTTPSConnection`` builds one per connection when it is given none, and httpx
-one per client, so a cold worker paid it once per AWS service and thread, and once per vendor
-client. The authorities are certifi's, as botocore's and httpx's are.
+The certificate authorities are certifi's, as botocore's and httpx's are. Loading certifi's bundle
+parses its 120-odd certificates: 15 to 45 ms of CPU with OpenSSL 3, in the first invocation of
+every function that calls out. So the layer's build (``make build``, and the cold-start benchmark's
+Lambda-like site) writes the same certificates beside certifi as a hashed directory
+(``paysync.ca_directory``), which OpenSSL reads lazily: the one authority a handshake needs, when
+it needs it. Each context would load the bundle again, so there is one per container: the standard
+library's ``HTTPSConnection`` builds one per connection when given none, httpx one per client.
+
+The directory is used only when it was built from the bundle certifi holds now (its ``SOURCE``
+records the bundle's digest); otherwise, or when it is missing (a plain ``sam build``), the bundle
+itself, as before.
 """
 
 from __future__ import annotations
 
+import hashlib
 import ssl
 from functools import cache
+from pathlib import Path
+
+AUTHORITIES = "paysync-authorities"  # beside certifi's package, in the layer's python/ folder
+SOURCE = "SOURCE"  # in the directory: the sha256 of the bundle it was built from
+
+
+def bundle_digest(bundle: Path) -> str:
+    return hashlib.sha256(bundle.read_bytes()).hexdigest()
+
+
+def authorities_directory(bundle: Path) -> Path | None:
+    """The hashed directory built from ``bundle``, if there is one and it matches the bundle."""
+    directory = bundle.parent.parent / AUTHORITIES
+    try:
+        recorded = (directory / SOURCE).read_text(encoding="ascii").strip()
+    except OSError:
+        return None
+    return directory if recorded == bundle_digest(bundle) else None
 
 
 @cache
 def tls_context() -> ssl.SSLContext:
     import certifi
 
-    return ssl.create_default_context(cafile=certifi.where())
+    bundle = Path(certifi.where())
+    directory = authorities_directory(bundle)
+    if directory is not None:
+        return ssl.create_default_context(capath=str(directory))
+    return ssl.create_default_context(cafile=str(bundle))
