@@ -3,7 +3,6 @@ one TLS context choosing it only when it was built from the bundle certifi holds
 
 from __future__ import annotations
 
-import datetime
 import shutil
 import ssl
 import subprocess
@@ -12,63 +11,29 @@ from pathlib import Path
 import certifi
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.name import _ASN1Type
 from cryptography.x509.oid import NameOID
 
 from paysync.ca_directory import build, certificates, subject_hash
 from paysync.tls import AUTHORITIES, authorities_directory
+from tests.certificates import certificate, common_name, der, new_key, pem, server_context
 
 OPENSSL = shutil.which("openssl")
 needs_openssl = pytest.mark.skipif(OPENSSL is None, reason="no openssl program to compare the hashes with")
 
 
-def _openssl_hash(der: bytes) -> str:
+def _openssl_hash(certificate_der: bytes) -> str:
     assert OPENSSL is not None
     return (
         subprocess.run(  # noqa: S603 - the openssl program, fixed arguments
             [OPENSSL, "x509", "-inform", "DER", "-noout", "-subject_hash"],
-            input=der,
+            input=certificate_der,
             capture_output=True,
             check=True,
         )
         .stdout.decode()
         .strip()
     )
-
-
-def _certificate(
-    name: x509.Name,
-    key: ec.EllipticCurvePrivateKey,
-    issuer: x509.Name | None = None,
-    issuer_key: ec.EllipticCurvePrivateKey | None = None,
-    *,
-    ca: bool = True,
-    host: str | None = None,
-) -> x509.Certificate:
-    now = datetime.datetime.now(datetime.UTC)
-    builder = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(issuer or name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(days=1))
-        .not_valid_after(now + datetime.timedelta(days=30))
-        .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
-    )
-    if host:
-        builder = builder.add_extension(x509.SubjectAlternativeName([x509.DNSName(host)]), critical=False)
-    return builder.sign(issuer_key or key, hashes.SHA256())
-
-
-def _der(certificate: x509.Certificate) -> bytes:
-    return certificate.public_bytes(serialization.Encoding.DER)
-
-
-def _pem(certificate: x509.Certificate) -> bytes:
-    return certificate.public_bytes(serialization.Encoding.PEM)
 
 
 # Names whose canonical form differs from their encoding: case, spaces, string types, a multi-valued RDN.
@@ -99,21 +64,21 @@ AWKWARD_NAMES = [
 def test_every_authority_of_certifi_is_named_as_openssl_names_it() -> None:
     ders = certificates(Path(certifi.where()).read_bytes())
     assert len(ders) > 100
-    mismatches = [der for der in ders if subject_hash(der) != _openssl_hash(der)]
+    mismatches = [each for each in ders if subject_hash(each) != _openssl_hash(each)]
     assert mismatches == []
 
 
 @needs_openssl
 @pytest.mark.parametrize("name", AWKWARD_NAMES, ids=["spaces-and-case", "string-types", "multi-valued-rdn"])
 def test_awkward_subjects_are_named_as_openssl_names_them(name: x509.Name) -> None:
-    der = _der(_certificate(name, ec.generate_private_key(ec.SECP256R1())))
-    assert subject_hash(der) == _openssl_hash(der)
+    encoded = der(certificate(name, new_key()))
+    assert subject_hash(encoded) == _openssl_hash(encoded)
 
 
 def _site(tmp_path: Path, *authorities: x509.Certificate) -> Path:
     site = tmp_path / "site"
     (site / "certifi").mkdir(parents=True)
-    (site / "certifi" / "cacert.pem").write_bytes(b"".join(_pem(authority) for authority in authorities))
+    (site / "certifi" / "cacert.pem").write_bytes(b"".join(pem(authority) for authority in authorities))
     return site
 
 
@@ -139,29 +104,21 @@ def _handshake(client: ssl.SSLContext, server: ssl.SSLContext, host: str) -> Non
 
 
 def test_a_server_under_an_authority_of_the_directory_is_trusted_and_others_are_not(tmp_path: Path) -> None:
-    root_key, other_key, server_key = (ec.generate_private_key(ec.SECP256R1()) for _ in range(3))
-    root = _certificate(AWKWARD_NAMES[0], root_key)
-    other = _certificate(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Another Root")]), other_key)
+    root_key, other_key, server_key = (new_key() for _ in range(3))
+    root = certificate(AWKWARD_NAMES[0], root_key)
+    other = certificate(common_name("Another Root"), other_key)
     host = "api.myunisoft.test"
-    server_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, host)])
     directory = build(_site(tmp_path, other, root, root))  # root twice: written once
 
     assert sorted(path.name for path in directory.iterdir()) == sorted(
-        ["SOURCE", f"{subject_hash(_der(root))}.0", f"{subject_hash(_der(other))}.0"]
+        ["SOURCE", f"{subject_hash(der(root))}.0", f"{subject_hash(der(other))}.0"]
     )
     client = ssl.create_default_context(capath=str(directory))
     for issuer, issuer_key, trusted in ((root, root_key, True), (None, server_key, False)):
-        leaf = _certificate(
-            server_name, server_key, issuer.subject if issuer else None, issuer_key, ca=False, host=host
+        leaf = certificate(
+            common_name(host), server_key, issuer.subject if issuer else None, issuer_key, ca=False, host=host
         )
-        (tmp_path / "leaf.pem").write_bytes(_pem(leaf))
-        (tmp_path / "key.pem").write_bytes(
-            server_key.private_bytes(
-                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-            )
-        )
-        server = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        server.load_cert_chain(tmp_path / "leaf.pem", tmp_path / "key.pem")
+        server = server_context(tmp_path, leaf, server_key)
         if trusted:
             _handshake(client, server, host)
         else:  # self-signed: no authority of the directory vouches for it
@@ -170,13 +127,13 @@ def test_a_server_under_an_authority_of_the_directory_is_trusted_and_others_are_
 
 
 def test_the_directory_is_used_only_when_built_from_the_bundle_certifi_holds(tmp_path: Path) -> None:
-    key = ec.generate_private_key(ec.SECP256R1())
-    site = _site(tmp_path, _certificate(AWKWARD_NAMES[1], key))
+    key = new_key()
+    site = _site(tmp_path, certificate(AWKWARD_NAMES[1], key))
     bundle = site / "certifi" / "cacert.pem"
     assert authorities_directory(bundle) is None  # not built: the bundle itself
 
     build(site)
     assert authorities_directory(bundle) == site / AUTHORITIES
 
-    bundle.write_bytes(bundle.read_bytes() + _pem(_certificate(AWKWARD_NAMES[2], key)))
+    bundle.write_bytes(bundle.read_bytes() + pem(certificate(AWKWARD_NAMES[2], key)))
     assert authorities_directory(bundle) is None  # certifi changed since: stale, not used
