@@ -1,7 +1,6 @@
 """Packages whose ``__init__`` is deferred (``paysync.lazy_packages``), in a fresh interpreter: an API
 request never imports Powertools' other resolvers (AppSync and its asyncio) nor the other event
-sources' classes, a vendor call never httpcore's async side, and every name of those packages can
-still be imported, as the same objects; httpcore's errors still become httpx's."""
+sources' classes, and every name of those packages can still be imported, as the same objects."""
 
 from __future__ import annotations
 
@@ -63,59 +62,6 @@ def test_every_name_of_the_deferred_packages_still_imports_as_the_same_object() 
     outcome = _request()
     assert outcome["same_resolver"] and outcome["same_event"]
     assert outcome["appsync"] == "aws_lambda_powertools.event_handler.appsync"
-    assert outcome["all_names"]
-
-
-_VENDOR_CALL = """
-import json, socket, sys, threading
-from http.server import BaseHTTPRequestHandler, HTTPServer
-
-import httpx
-
-class Answer(BaseHTTPRequestHandler):
-    def do_GET(self):
-        self.send_response(200)
-        self.send_header("Content-Length", "2")
-        self.end_headers()
-        self.wfile.write(b"ok")
-
-    def log_message(self, *args):
-        pass
-
-server = HTTPServer(("127.0.0.1", 0), Answer)
-threading.Thread(target=server.serve_forever, daemon=True).start()
-silent = socket.socket()
-silent.bind(("127.0.0.1", 0))
-silent.listen()  # accepts, never answers
-
-from paysync.vendor_http.client import new_http_client
-
-with new_http_client(timeout=0.3) as client:
-    status = client.get(f"http://127.0.0.1:{server.server_port}/").status_code
-    loaded = sorted(sys.modules)
-    try:
-        client.get(f"http://127.0.0.1:{silent.getsockname()[1]}/")
-        error = None
-    except httpx.HTTPError as failure:
-        error = type(failure).__name__
-import httpcore
-from httpcore import AsyncConnectionPool, ConnectionPool
-print(json.dumps({
-    "status": status, "loaded": loaded, "error": error,
-    "names": [AsyncConnectionPool.__module__, ConnectionPool.__module__],
-    "all_names": all(hasattr(httpcore, name) for name in httpcore.__all__),
-}))
-"""
-
-
-def test_a_vendor_call_loads_httpcore_without_its_async_side_and_its_errors_still_map() -> None:
-    outcome: dict[str, Any] = json.loads(run_script(_VENDOR_CALL, {}).strip().splitlines()[-1])
-    assert outcome["status"] == 200
-    assert outcome["error"] == "ReadTimeout"
-    loaded = set(outcome["loaded"])
-    assert "httpcore._sync.connection_pool" in loaded
-    assert not {"httpcore._async", "httpcore._sync.http_proxy", "httpcore._backends.mock"} & loaded
-    assert outcome["names"] == ["httpcore._async.connection_pool", "httpcore._sync.connection_pool"]
     assert outcome["all_names"]
 
 

@@ -1,8 +1,8 @@
 """Packages registered with their ``__init__`` deferred, for the cold start (PEP 562).
 
 Some libraries' ``__init__`` imports everything they have, to re-export it: Powertools'
-``event_handler`` every resolver (AppSync's with asyncio), its ``data_classes`` forty event sources,
-httpcore its async twin and every backend. A function uses a sliver of each. A package registered
+``event_handler`` every resolver (AppSync's with asyncio), its ``data_classes`` forty event sources.
+An API function uses a sliver of each. A package registered
 here imports its submodules as usual; a name its ``__init__`` re-exports from a submodule
 (``from package import Name``, as the libraries' own modules write) comes from that submodule; any
 other name runs the ``__init__`` itself, in the same module object, so every import still works.

@@ -12,9 +12,9 @@ from typing import Any, Protocol, Self, TypedDict
 
 import httpx
 
-from paysync.lazy_packages import defer_package_init
 from paysync.observability import traced_call
 from paysync.tls import tls_context
+from paysync.vendor_http.http11 import Http11Transport
 from paysync.vendor_http.retry import RetryPolicy, RetrySettings
 
 REDACTED = "***"
@@ -45,11 +45,9 @@ class TracedTransport(httpx.BaseTransport):
 
 
 def new_http_client(**options: Any) -> httpx.Client:
-    """An httpx client for the vendors: the container's TLS context, every exchange traced."""
-    # httpx imports httpcore here: without its async side, proxies and backends (paysync.lazy_packages)
-    defer_package_init("httpcore")
-    defer_package_init("httpcore._sync")
-    return httpx.Client(transport=TracedTransport(httpx.HTTPTransport(verify=tls_context())), **options)
+    """An httpx client for the vendors: paysync's HTTP/1.1 transport (why: ``http11``), the
+    container's TLS context, every exchange traced."""
+    return httpx.Client(transport=TracedTransport(Http11Transport(tls_context())), **options)
 
 
 class HttpSettings(RetrySettings, Protocol):
