@@ -114,11 +114,16 @@ validate: install $(SAM_VENV)/.installed $(CHECKOV_VENV)/.installed
 	$(VENV)/bin/cfn-lint template.yaml
 	$(CHECKOV) --file template.yaml --framework cloudformation --compact --quiet --skip-download
 
-# The layer's certificate authorities as a hashed directory beside certifi, read lazily (paysync/tls.py);
-# a plain `sam build` works too, its functions load certifi's whole bundle at their first call.
+# sam build, then what makes cold starts cheaper (README "Cold starts"; a plain `sam build` works too,
+# slower to start): the layer's certificate authorities as a hashed directory beside certifi, read
+# lazily (paysync/tls.py), and the bytecode of every module, which sam build leaves out and Lambda's
+# read-only /opt cannot cache, so each cold start compiled every module it imports. Unchecked hashes:
+# a zip's timestamps cannot invalidate them; the compiler must be the runtime's Python (3.11).
 build: install $(SAM_VENV)/.installed
+	@$(PY) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11) and "make build needs Python 3.11, the runtime of template.yaml")'
 	$(SAM) build --template template.yaml
 	$(PY) -m paysync.ca_directory .aws-sam/build/PaysyncLayer/python
+	$(PY) -m compileall -q -j 0 --invalidation-mode unchecked-hash .aws-sam/build
 
 clean:
 	rm -rf $(VENV) $(SAM_VENV) $(CHECKOV_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache console/node_modules

@@ -1,6 +1,10 @@
 """Benchmark 3: each function's cold start, honestly: its import plus everything its first
 invocation loads, against ``import boto3`` in the same run.
 
+(Over 400 lines: the child's script, the local stack it calls and the report share one set of
+conventions, the events, environments and paths of a Lambda-like start; apart, each would restate
+them.)
+
 Measured the way Lambda starts a function: a fresh interpreter without site-packages (``-S``) whose
 path is the function's folder, the layer (``layers/paysync`` with the packages of its
 ``requirements.txt``, installed once into ``.venv/lambda-site``, boto3 included as the runtime
@@ -20,6 +24,11 @@ Beside the functions, two floors, handlers of a few lines that read one DynamoDB
 same way: with boto3's table resource (why paysync does not use boto3 in its functions: that alone
 is 1.8 x ``import boto3`` on this machine), and with ``paysync.aws``, the least any paysync
 function does. Both are reported, not held to a goal.
+
+And the worker as a plain ``sam build`` deploys it, reported beside them: ``sam build`` leaves the
+bytecode out and Lambda's ``/opt`` is read-only, so such a container compiles every module it
+imports at each cold start. The worker runs from copies of the layer, its packages and the functions
+without ``__pycache__``, under ``-B`` (nothing written); ``make build`` ships the bytecode.
 
 Times are the child's CPU time (``time.process_time``): starting a function is CPU work, and on a
 shared machine the wall clock measures the neighbours as much as the function.
@@ -306,10 +315,16 @@ def stage(rounds: int) -> Iterator[Stage]:
 
 
 def _child(
-    statement: str, folder: Path, site: Path, env: dict[str, str], events: Path, *flags: str
+    statement: str,
+    folder: Path,
+    site: Path,
+    env: dict[str, str],
+    events: Path,
+    *flags: str,
+    layer: Path = LAYER,
 ) -> subprocess.CompletedProcess[str]:
     code = _CHILD.format(
-        path=[str(folder), str(LAYER), str(site)],
+        path=[str(folder), str(layer), str(site)],
         events=str(events),
         function=env.get("AWS_LAMBDA_FUNCTION_NAME", "paysync"),
         statement=statement,
@@ -356,6 +371,20 @@ def heaviest(importtimes: list[str], count: int = 5) -> list[str]:
     return [f"{package} {micro / 1000:.0f} ms" for package, micro in ranked]
 
 
+WITHOUT_BYTECODE = "sync_worker, without bytecode (a plain sam build)"
+
+
+def _without_bytecode(workdir: Path, site: Path) -> Path:
+    """The layer, its site and the functions copied without ``__pycache__``: what ``sam build``
+    alone deploys (``make build`` adds the bytecode)."""
+    bare = workdir / "without-bytecode"
+    skip = shutil.ignore_patterns("__pycache__", "*.pyc")
+    shutil.copytree(site, bare / "site", ignore=skip)
+    shutil.copytree(LAYER, bare / "layer", ignore=skip)
+    shutil.copytree(REPO / "functions", bare / "functions", ignore=skip)
+    return bare
+
+
 def run_coldstart(rounds: int = 5, *, lambda_like: bool = True) -> list[Result]:
     """``lambda_like=False`` (the smoke test) uses this virtualenv's packages: no install, no
     untimed first round, and figures that mean nothing (development packages weigh more)."""
@@ -366,7 +395,7 @@ def run_coldstart(rounds: int = 5, *, lambda_like: bool = True) -> list[Result]:
     parts: dict[str, list[tuple[float, float, float]]] = {}
     errors: dict[str, str] = {}
     top: dict[str, list[str]] = {}
-    with stage(rounds + IMPORTTIME_RUNS) as local:
+    with stage(2 * rounds + IMPORTTIME_RUNS + 1) as local:  # the worker runs twice a round
         baseline_env = local.environment(folders[0])
         baseline_events = local.workdir / "none.json"
         baseline_events.write_text("[]", encoding="utf-8")
@@ -382,6 +411,21 @@ def run_coldstart(rounds: int = 5, *, lambda_like: bool = True) -> list[Result]:
             (folder.name, folder, local.environment(folder), functools.partial(local.events, folder))
             for folder in folders
         ]
+        # where each start finds its code: the layer and site, as built, unless it is the worker
+        # as a plain `sam build` ships it (copies without bytecode, none written: Lambda's /opt)
+        code: dict[str, tuple[Path, Path, tuple[str, ...]]] = {name: (LAYER, site, ()) for name, *_ in starts}
+        if lambda_like:
+            bare = _without_bytecode(local.workdir, site)
+            worker = REPO / "functions" / "sync_worker"
+            starts.append(
+                (
+                    WITHOUT_BYTECODE,
+                    bare / "functions" / "sync_worker",
+                    local.environment(worker),
+                    functools.partial(local.events, worker),
+                )
+            )
+            code[WITHOUT_BYTECODE] = (bare / "layer", bare / "site", ("-B",))
         # round 0 compiles the bytecode: not kept
         for round_number in range(0 if lambda_like else 1, rounds + 1):
             for name, folder, env, events in starts:
@@ -390,8 +434,11 @@ def run_coldstart(rounds: int = 5, *, lambda_like: bool = True) -> list[Result]:
                 baseline_now = _timings(
                     _child("import boto3", folders[0], site, baseline_env, baseline_events)
                 )[0]
+                layer, where, flags = code[name]
                 try:
-                    imported, first, second = _timings(_child("import app", folder, site, env, events()))
+                    imported, first, second = _timings(
+                        _child("import app", folder, where, env, events(), *flags, layer=layer)
+                    )
                 except (RuntimeError, ValueError) as error:
                     errors[name] = str(error)
                     continue
@@ -409,6 +456,30 @@ def run_coldstart(rounds: int = 5, *, lambda_like: bool = True) -> list[Result]:
                     for _ in range(IMPORTTIME_RUNS)
                 ]
                 top[folder.name] = heaviest([answer.stderr for answer in answers])
+    return _report(
+        Samples(cold, paired, parts, errors, top), [folder.name for folder in folders], rounds, lambda_like
+    )
+
+
+@dataclass
+class Samples:
+    """What the rounds measured, by start name (``boto3`` for the baseline in ``cold``)."""
+
+    cold: dict[str, list[float]]
+    paired: dict[str, list[float]]
+    parts: dict[str, list[tuple[float, float, float]]]
+    errors: dict[str, str]
+    top: dict[str, list[str]]
+
+
+def _report(measured: Samples, names: list[str], rounds: int, lambda_like: bool) -> list[Result]:
+    cold, paired, parts, errors, top = (
+        measured.cold,
+        measured.paired,
+        measured.parts,
+        measured.errors,
+        measured.top,
+    )
     baseline = statistics.median(cold["boto3"])
     results = [
         Result(
@@ -441,8 +512,7 @@ def run_coldstart(rounds: int = 5, *, lambda_like: bool = True) -> list[Result]:
             for floor_name in _FLOORS
         ),
     ]
-    for folder in folders:
-        name = folder.name
+    for name in names:
         result_name = f"3. cold start {name} / boto3"
         if name in errors:
             results.append(
@@ -480,6 +550,29 @@ def run_coldstart(rounds: int = 5, *, lambda_like: bool = True) -> list[Result]:
                     "top_imports": top.get(name, []),
                     "rounds": rounds,
                     "site": "layer requirements" if lambda_like else "development virtualenv",
+                },
+            )
+        )
+    if WITHOUT_BYTECODE in paired or WITHOUT_BYTECODE in errors:
+        results.append(
+            Result(
+                name=f"3. cold start {WITHOUT_BYTECODE} / boto3",
+                value=round(statistics.median(paired[WITHOUT_BYTECODE]), 3)
+                if WITHOUT_BYTECODE in paired
+                else None,
+                unit="ratio",
+                goal="-",
+                compared_with="import boto3, ms",
+                bound=round(baseline * 1000, 1),
+                verdict="info",
+                details={
+                    "why": "sam build leaves the bytecode out and Lambda cannot write it to /opt: each cold "
+                    "start compiles every module it imports; make build compiles the layer and the functions",
+                    **(
+                        {"cold_start_ms": round(statistics.median(cold[WITHOUT_BYTECODE]) * 1000, 1)}
+                        if WITHOUT_BYTECODE in cold
+                        else {"error": errors[WITHOUT_BYTECODE]}
+                    ),
                 },
             )
         )
