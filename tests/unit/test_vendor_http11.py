@@ -167,6 +167,22 @@ def test_threads_share_the_pool_one_request_per_connection_at_a_time() -> None:
     assert server.connections <= 6
 
 
+def test_an_answer_read_after_the_transport_closed_closes_its_connection() -> None:
+    left = threading.Event()
+
+    def script(connection: socket.socket, _: int) -> None:
+        while read_request(connection):
+            connection.sendall(answer())
+        left.set()  # the client closed the connection
+
+    transport = Http11Transport()
+    with serving(script) as server, client(transport) as http:
+        with http.stream("GET", server.url) as streamed:
+            transport.close()
+            assert streamed.read() == b"ok"
+        assert left.wait(2)
+
+
 def test_an_expired_idle_connection_is_replaced() -> None:
     requests: list[bytes] = []
     with serving(keep_alive(requests)) as server, client(Http11Transport(keepalive_expiry=0.0)) as http:

@@ -35,14 +35,17 @@ _CHUNK = 64 * 1024
 
 
 def _still_open(connection: http.client.HTTPConnection) -> bool:
+    """Whether an idle connection can carry a request: nothing to read on it (poll, not select,
+    which fails on descriptors above 1023)."""
     sock = connection.sock
     if sock is None:
         return False
     try:
-        readable, _, _ = select.select([sock], [], [], 0)
+        poller = select.poll()
+        poller.register(sock, select.POLLIN)
+        return not poller.poll(0)
     except (OSError, ValueError):
         return False
-    return not readable
 
 
 def _set_timeout(connection: http.client.HTTPConnection, timeout: float | None) -> None:
@@ -66,6 +69,7 @@ class Http11Transport(httpx.BaseTransport):
         self._max_idle = max_idle_per_origin
         self._idle: dict[Origin, list[tuple[http.client.HTTPConnection, float]]] = {}
         self._lock = threading.Lock()
+        self._closed = False
 
     # ------------------------------------------------------------------ pool
     def _take(self, origin: Origin) -> http.client.HTTPConnection | None:
@@ -87,13 +91,14 @@ class Http11Transport(httpx.BaseTransport):
     def _give_back(self, origin: Origin, connection: http.client.HTTPConnection) -> None:
         with self._lock:
             idle = self._idle.setdefault(origin, [])
-            if len(idle) < self._max_idle:
+            if not self._closed and len(idle) < self._max_idle:
                 idle.append((connection, time.monotonic()))
                 return
         connection.close()
 
     def close(self) -> None:
         with self._lock:
+            self._closed = True  # an answer still being read closes its connection when done
             idle, self._idle = self._idle, {}
         for connections in idle.values():
             for connection, _ in connections:
