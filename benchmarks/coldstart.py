@@ -58,7 +58,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from benchmarks.common import REPO, Result, say, verdict
 
@@ -461,8 +461,7 @@ def run_coldstart(rounds: int = 5, *, lambda_like: bool = True) -> list[Result]:
     )
 
 
-@dataclass
-class Samples:
+class Samples(NamedTuple):
     """What the rounds measured, by start name (``boto3`` for the baseline in ``cold``)."""
 
     cold: dict[str, list[float]]
@@ -473,13 +472,7 @@ class Samples:
 
 
 def _report(measured: Samples, names: list[str], rounds: int, lambda_like: bool) -> list[Result]:
-    cold, paired, parts, errors, top = (
-        measured.cold,
-        measured.paired,
-        measured.parts,
-        measured.errors,
-        measured.top,
-    )
+    cold, paired, parts, errors, top = measured
     baseline = statistics.median(cold["boto3"])
 
     def info(name: str, start: str, details: dict[str, Any]) -> Result:

@@ -91,19 +91,18 @@ def subject(der: bytes) -> tuple[int, int]:
 
 def subject_hash(der: bytes) -> str:
     """OpenSSL's ``X509_subject_name_hash`` of a DER certificate, as ``openssl x509 -subject_hash``."""
-    data = der
     start, stop = subject(der)
     canonical = b""
-    for rdn_tag, _, rdn_start, rdn_end in _children(data, start, stop):
+    for rdn_tag, _, rdn_start, rdn_end in _children(der, start, stop):
         if rdn_tag != _SET:
             raise ValueError("malformed name: an RDN that is not a SET")
         attributes = []
-        for _, _, attribute_start, attribute_end in _children(data, rdn_start, rdn_end):
+        for _, _, attribute_start, attribute_end in _children(der, rdn_start, rdn_end):
             (_, oid_at, _, oid_end), (tag, value_at, content, value_end) = _children(
-                data, attribute_start, attribute_end
+                der, attribute_start, attribute_end
             )
-            value = _canonical_value(tag, data[content:value_end], data[value_at:value_end])
-            attributes.append(_encode(_SEQUENCE, data[oid_at:oid_end] + value))
+            value = _canonical_value(tag, der[content:value_end], der[value_at:value_end])
+            attributes.append(_encode(_SEQUENCE, der[oid_at:oid_end] + value))
         canonical += _encode(_SET, b"".join(sorted(attributes)))
     digest = hashlib.sha1(canonical).digest()  # noqa: S324 - OpenSSL's lookup name, not a security check
     return f"{int.from_bytes(digest[:4], 'little'):08x}"
@@ -121,12 +120,13 @@ def build(site: Path) -> Path:
     staging = Path(tempfile.mkdtemp(prefix=f".{AUTHORITIES}-", dir=site))
     seen: dict[str, list[bytes]] = {}
     for der in certificates(bundle.read_bytes()):
-        same_hash = seen.setdefault(subject_hash(der), [])
+        name_hash = subject_hash(der)
+        same_hash = seen.setdefault(name_hash, [])
         if der in same_hash:
             continue  # listed twice: OpenSSL needs it once
         pem = base64.encodebytes(der).decode("ascii").replace("\n", "")
         lines = "\n".join(pem[i : i + 64] for i in range(0, len(pem), 64))
-        name = f"{subject_hash(der)}.{len(same_hash)}"
+        name = f"{name_hash}.{len(same_hash)}"
         (staging / name).write_text(
             f"-----BEGIN CERTIFICATE-----\n{lines}\n-----END CERTIFICATE-----\n", encoding="ascii"
         )

@@ -26,6 +26,7 @@ import ssl
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import httpx
 
@@ -46,6 +47,23 @@ def _still_open(connection: http.client.HTTPConnection) -> bool:
         return not poller.poll(0)
     except (OSError, ValueError):
         return False
+
+
+@contextmanager
+def _reading(request: httpx.Request) -> Iterator[None]:
+    """Failures while waiting for the answer or reading it, as httpcore raises them."""
+    try:
+        yield
+    except TimeoutError as exc:
+        raise httpx.ReadTimeout(str(exc) or "read timed out", request=request) from exc
+    except http.client.RemoteDisconnected as exc:
+        raise httpx.RemoteProtocolError(
+            "Server disconnected without sending a response.", request=request
+        ) from exc
+    except http.client.HTTPException as exc:  # not HTTP (bad status line, header too long), IncompleteRead
+        raise httpx.RemoteProtocolError(str(exc) or type(exc).__name__, request=request) from exc
+    except OSError as exc:  # reset while waiting or reading
+        raise httpx.ReadError(str(exc) or type(exc).__name__, request=request) from exc
 
 
 def _set_timeout(connection: http.client.HTTPConnection, timeout: float | None) -> None:
@@ -187,19 +205,9 @@ class Http11Transport(httpx.BaseTransport):
     def _receive(
         connection: http.client.HTTPConnection, request: httpx.Request, timeout: float | None
     ) -> http.client.HTTPResponse:
-        try:
+        with _reading(request):
             _set_timeout(connection, timeout)
             return connection.getresponse()
-        except TimeoutError as exc:
-            raise httpx.ReadTimeout(str(exc) or "read timed out", request=request) from exc
-        except http.client.RemoteDisconnected as exc:
-            raise httpx.RemoteProtocolError(
-                "Server disconnected without sending a response.", request=request
-            ) from exc
-        except http.client.HTTPException as exc:  # not HTTP: a bad status line, a header too long
-            raise httpx.RemoteProtocolError(str(exc) or type(exc).__name__, request=request) from exc
-        except OSError as exc:  # reset while waiting
-            raise httpx.ReadError(str(exc) or type(exc).__name__, request=request) from exc
 
 
 class _Body(httpx.SyncByteStream):
@@ -217,16 +225,8 @@ class _Body(httpx.SyncByteStream):
 
     def __iter__(self) -> Iterator[bytes]:
         while True:
-            try:
+            with _reading(self._request):
                 part = self._answer.read(_CHUNK)
-            except TimeoutError as exc:
-                raise httpx.ReadTimeout(str(exc) or "read timed out", request=self._request) from exc
-            except http.client.HTTPException as exc:  # IncompleteRead: the server closed mid-body
-                raise httpx.RemoteProtocolError(
-                    str(exc) or type(exc).__name__, request=self._request
-                ) from exc
-            except OSError as exc:
-                raise httpx.ReadError(str(exc) or type(exc).__name__, request=self._request) from exc
             if not part:
                 if self._answer.length:  # http.client's read(amt) ends quietly short of Content-Length
                     raise httpx.RemoteProtocolError(
