@@ -4,9 +4,9 @@ diagnosis view)."""
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
 RUN_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
@@ -19,6 +19,8 @@ PRINTABLE_PATTERN = r"^[^\x00-\x1F\x7F]*$"  # no control characters (they end up
 VISIBLE_ASCII_PATTERN = r"^[!-~]+$"  # what may travel in an HTTP header: no blank, no accent
 DOSSIER_NUMBER_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,49}$"  # sent in Silae's ``dossiers`` header
 VISIBLE_ASCII_MESSAGE = "uniquement des caractères ASCII visibles (ni espace, ni accent)"
+
+PeriodText = Annotated[str, StringConstraints(pattern=PERIOD_PATTERN)]  # exactly AAAA-MM
 
 
 # Both built when first used (``defer_build``), not when their module is imported: a function imports

@@ -1,4 +1,5 @@
-"""What the API accepts. The routes convert these to the use cases' own inputs.
+"""What the API accepts (the sync area's body is with its answers, in ``sync.py``). The routes convert these
+to the use cases' own inputs.
 
 Requests are strict about shape (unknown fields refused, bounded lengths, JSON types not
 coerced: an integer is a JSON integer, a date a ``YYYY-MM-DD`` string) so that bad input is a clear
@@ -33,11 +34,11 @@ from paysync.api.models.common import (
     DOSSIER_NUMBER_PATTERN,
     EMAIL_PATTERN,
     ID_PATTERN,
-    PERIOD_PATTERN,
     PRINTABLE_PATTERN,
     VISIBLE_ASCII_MESSAGE,
     VISIBLE_ASCII_PATTERN,
     InputModel,
+    PeriodText,
 )
 
 # -- value types ----------------------------------------------------------------------------------
@@ -48,7 +49,6 @@ Name = Annotated[
 Label = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200, pattern=PRINTABLE_PATTERN)]
 Email = Annotated[str, StringConstraints(min_length=6, max_length=254, pattern=EMAIL_PATTERN)]
 Emails = Annotated[list[Email], Field(max_length=20)]
-PeriodText = Annotated[str, StringConstraints(pattern=PERIOD_PATTERN)]  # exactly AAAA-MM
 DossierNumber = Annotated[str, StringConstraints(strip_whitespace=True, pattern=DOSSIER_NUMBER_PATTERN)]
 SocietyId = Annotated[StrictInt, Field(ge=1, le=2_147_483_647)]
 RunDay = Annotated[StrictInt, Field(ge=1, le=31)]
@@ -202,19 +202,6 @@ class DossierCreation(DossierUpdate):
 
 FirmIn = Annotated[FirmUpdate, _CreateOrUpdate(FirmCreation)]
 DossierIn = Annotated[DossierUpdate, _CreateOrUpdate(DossierCreation)]
-
-
-class SyncIn(InputModel):
-    period: PeriodText | None = Field(default=None, description="Default: the last closed month.")
-    dry_run: StrictBool = Field(
-        default=False, description="Answer the entries that would be posted, post nothing, record no run."
-    )
-    replace: StrictBool = Field(
-        default=False,
-        description="Replace what the period's watch finds: for an OD modified in Silae after posting, "
-        "the reversal of the posted version then the new version; an entry deleted in MyUnisoft sent "
-        "again; a new group posted. Each step exactly once (partner ids carry the version).",
-    )
 
 
 class FirmCredentialsIn(InputModel):

@@ -1,16 +1,30 @@
-"""What the sync area answers: a run queued, or a dry run's report."""
+"""What the sync area accepts (its own body, so that its function does not build every area's input
+models), and answers: a run queued, or a dry run's report."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import Field
+from pydantic import Field, StrictBool
 
-from paysync.api.models.common import DiagnosisView, ViewModel, view_of
+from paysync.api.models.common import DiagnosisView, InputModel, PeriodText, ViewModel, view_of
 
 if TYPE_CHECKING:
     from paysync.domain.models import Run, RunEntry
     from paysync.usecases.on_demand import Accepted
+
+
+class SyncIn(InputModel):
+    period: PeriodText | None = Field(default=None, description="Default: the last closed month.")
+    dry_run: StrictBool = Field(
+        default=False, description="Answer the entries that would be posted, post nothing, record no run."
+    )
+    replace: StrictBool = Field(
+        default=False,
+        description="Replace what the period's watch finds: for an OD modified in Silae after posting, "
+        "the reversal of the posted version then the new version; an entry deleted in MyUnisoft sent "
+        "again; a new group posted. Each step exactly once (partner ids carry the version).",
+    )
 
 
 class RunAccepted(ViewModel):

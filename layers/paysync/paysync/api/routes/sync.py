@@ -10,8 +10,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse, OpenAPIResponseHeader
 
 from paysync.api.common import DossierIdPath, answer, base_path, caller, responses, services
-from paysync.api.models.inputs import SyncIn
-from paysync.api.models.sync import DryRunReport, RunAccepted
+from paysync.api.models.sync import DryRunReport, RunAccepted, SyncIn
 from paysync.domain.models import RunKind
 from paysync.usecases import on_demand
 
