@@ -47,6 +47,7 @@ import functools
 import hashlib
 import json
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -108,6 +109,7 @@ print(json.dumps(timings))
 _FLOORS = {
     "boto3": """
 import os
+import re
 
 import boto3
 
@@ -118,6 +120,7 @@ def handler(event, context):
 """,
     "paysync.aws": """
 import os
+import re
 
 from paysync.aws.services import dynamodb
 
@@ -138,28 +141,33 @@ def _write_floors(workdir: Path) -> dict[str, Path]:
     return floors
 
 
+# What Lambda's Python runtime provides beside a function's code, at the versions the tests ran:
+# boto3, for the baseline and the boto3 floor (the layer does not ship it).
+RUNTIME_PACKAGES = ("boto3", "botocore", "s3transfer", "jmespath", "python-dateutil", "six", "urllib3")
+
+
+def _runtime_pins() -> list[str]:
+    lock = (REPO / "requirements" / "dev.lock").read_text(encoding="utf-8")
+    pins = dict(re.findall(r"^([a-z0-9_.-]+)==([^\s;\\]+)", lock, re.MULTILINE))
+    return [f"{name}=={pins[name]}" for name in RUNTIME_PACKAGES]
+
+
 def lambda_site() -> Path:
-    """The layer's requirements (boto3 among them), installed once (again when they change)."""
+    """The layer's requirements, and the runtime's boto3, installed once (again when they change)."""
     requirements = (LAYER / "requirements.txt").read_text(encoding="utf-8")
+    runtime = _runtime_pins()
     stamp = SITE / ".requirements-sha256"
-    digest = hashlib.sha256(requirements.encode()).hexdigest()
+    digest = hashlib.sha256("\n".join([requirements, *runtime]).encode()).hexdigest()
     if stamp.exists() and stamp.read_text(encoding="utf-8") == digest:
         _authorities(SITE)
         return SITE
-    say(f"  installing the layer's requirements into {SITE.relative_to(REPO)}")
+    say(f"  installing the layer's requirements and the runtime's boto3 into {SITE.relative_to(REPO)}")
     shutil.rmtree(SITE, ignore_errors=True)  # exactly the requirements: nothing a former lock left
-    answer = subprocess.run(
-        [
-            sys.executable,
-            *("-m", "pip", "install", "--quiet", "--upgrade", "--target", str(SITE)),
-            *("-r", str(LAYER / "requirements.txt")),
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if answer.returncode != 0:
-        raise RuntimeError(f"pip could not install the layer's requirements: {answer.stderr[-2000:]}")
+    pip = [sys.executable, "-m", "pip", "install", "--quiet", "--upgrade", "--target", str(SITE)]
+    for arguments in (["-r", str(LAYER / "requirements.txt")], ["--no-deps", *runtime]):
+        answer = subprocess.run([*pip, *arguments], capture_output=True, text=True, check=False)
+        if answer.returncode != 0:
+            raise RuntimeError(f"pip could not install the Lambda-like site: {answer.stderr[-2000:]}")
     _authorities(SITE)
     stamp.write_text(digest, encoding="utf-8")
     return SITE
