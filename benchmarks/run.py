@@ -74,7 +74,7 @@ def _big(args: argparse.Namespace) -> list[Result]:
 def _coldstart(args: argparse.Namespace) -> list[Result]:
     from benchmarks.coldstart import run_coldstart
 
-    return run_coldstart(rounds=1 if args.tiny else 7, lambda_like=not args.tiny)
+    return run_coldstart(rounds=1 if args.tiny else 11, lambda_like=not args.tiny)
 
 
 def _planning(args: argparse.Namespace) -> list[Result]:
