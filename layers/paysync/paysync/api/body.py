@@ -46,6 +46,8 @@ _NESTING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]|"', re.DOTALL)
 
 @dataclass(frozen=True)
 class Refused:
+    """A body refused before any route sees it: the status and error code to answer, and why."""
+
     status: int
     code: str
     reason: str  # in French, for the error's details; never quotes the body

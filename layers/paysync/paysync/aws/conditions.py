@@ -44,6 +44,8 @@ def _value(value: Any, values: dict[str, Any]) -> str:
 
 @dataclass(frozen=True)
 class _Compare(Condition):
+    """A test of one attribute: a comparison, BETWEEN, IN, or a function such as ``begins_with``."""
+
     path: str
     operator: str
     operands: tuple[Any, ...] = ()
@@ -64,6 +66,8 @@ class _Compare(Condition):
 
 @dataclass(frozen=True)
 class _Join(Condition):
+    """Two conditions joined by AND or OR."""
+
     operator: str
     left: Condition
     right: Condition
@@ -74,6 +78,8 @@ class _Join(Condition):
 
 @dataclass(frozen=True)
 class _Not(Condition):
+    """The negation of a condition."""
+
     inner: Condition
 
     def render(self, names: dict[str, str], values: dict[str, Any]) -> str:

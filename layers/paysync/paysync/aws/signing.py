@@ -14,6 +14,8 @@ ALGORITHM = "AWS4-HMAC-SHA256"
 
 @dataclass(frozen=True)
 class Credentials:
+    """The AWS keys a request is signed with (and the session token of temporary ones)."""
+
     access_key: str
     secret_key: str = field(repr=False)
     token: str | None = field(default=None, repr=False)

@@ -55,6 +55,8 @@ _RETRIED_STATUSES = frozenset({500, 502, 503, 504})
 
 @dataclass(frozen=True)
 class Request:
+    """One HTTP request to an AWS service, and the operation it calls (named in errors and X-Ray)."""
+
     method: str
     path: str
     headers: dict[str, str]
@@ -64,6 +66,8 @@ class Request:
 
 @dataclass(frozen=True)
 class Response:
+    """An AWS service's HTTP answer, as the transport read it."""
+
     status: int
     headers: dict[str, str]  # names in lower case
     body: bytes

@@ -67,6 +67,8 @@ class ApiKeyRecord(BaseModel):
 
 @dataclass(frozen=True)
 class NewKey:
+    """A credential just issued: the whole key is given once, only its digest is kept."""
+
     key_id: str
     plaintext: str  # shown once to whoever asked for it, never stored
 

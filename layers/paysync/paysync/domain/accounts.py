@@ -46,6 +46,8 @@ _STATE_LABELS = {
 
 @dataclass(frozen=True)
 class ChartAccount:
+    """An account of the society's MyUnisoft chart, which payroll account numbers are matched against."""
+
     account_id: int
     number: str
     label: str
@@ -62,6 +64,8 @@ class AccountLink:
 
 @dataclass(frozen=True)
 class AccountMatch:
+    """What matching decided for one payroll account number: its state, and to use, create or block it."""
+
     number: str
     payroll_label: str
     state: MatchState

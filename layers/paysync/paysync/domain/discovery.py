@@ -143,6 +143,8 @@ class Society:
 
 @dataclass(frozen=True)
 class Candidate:
+    """One of several societies a payroll dossier could be (``ambiguous``), by the rule that found it."""
+
     society: Society
     how: How  # SIREN or NAME
     confidence: float
@@ -158,6 +160,8 @@ class ConfiguredPair:
 
 @dataclass(frozen=True)
 class Proposal:
+    """What discovery proposes for one open payroll dossier, and the paysync dossiers already tying it."""
+
     payroll: PayrollDossier
     how: How
     confidence: float
@@ -169,12 +173,16 @@ class Proposal:
 
 @dataclass(frozen=True)
 class ClosedPayrollDossier:
+    """A payroll dossier Silae says is closed: no proposal, only the paysync dossiers still tied to it."""
+
     payroll: PayrollDossier
     configured_dossier_ids: tuple[str, ...] = ()  # paysync dossiers still tied to it
 
 
 @dataclass(frozen=True)
 class Discovery:
+    """What discovery found for a firm: its payroll dossiers and societies, a proposal per open dossier."""
+
     payroll_dossiers: tuple[PayrollDossier, ...]  # open ones, by number
     closed_payroll_dossiers: tuple[ClosedPayrollDossier, ...]
     societies: tuple[Society, ...]  # by id; empty when they could not be listed

@@ -78,6 +78,8 @@ def partner_entry_ids(
 
 @dataclass(frozen=True)
 class Totals:
+    """An entry's debit and credit sums, to the cent: an unbalanced entry is never posted (ECR1)."""
+
     debit: Decimal
     credit: Decimal
 

@@ -33,6 +33,8 @@ StepKind = Literal["entry", "reversal"]
 
 @dataclass(frozen=True, order=True)
 class ContentLine:
+    """One line of an entry as fingerprinted; ordered, so that an entry's lines sort canonically."""
+
     account: str
     direction: Direction
     amount: Decimal  # positive, in cents

@@ -91,6 +91,8 @@ class Credential:
 
 @dataclass(frozen=True)
 class Reminder:
+    """The reminder due for a secret on a day: the most urgent threshold reached, or ``expired``."""
+
     threshold: str  # "60", "30", "15", "7", "1" or "expired"
     days_left: int  # calendar days from today to the expiry day, in the firms' time zone
     expires_at: datetime
@@ -125,6 +127,8 @@ def expiry_window(today: date) -> tuple[date, date]:
 
 @dataclass(frozen=True)
 class DueReminder:
+    """A reminder due for one set of credentials, sent once per cycle under its ``key``."""
+
     credential: Credential
     reminder: Reminder
 
@@ -142,6 +146,8 @@ def reminder_key(credential: Credential, threshold: str) -> str:
 
 @dataclass(frozen=True)
 class FailedDossier:
+    """A dossier whose latest run failed, with its diagnoses: reported to the firm once per run."""
+
     dossier_id: str
     dossier_name: str
     firm_id: str

@@ -42,6 +42,8 @@ RECEIVE_VISIBILITY_SECONDS = 60
 
 @dataclass
 class ReplayReport:
+    """What a replay did with the DLQ's messages (run ids, or the message ids of poison ones)."""
+
     replayed: list[str] = field(default_factory=list)  # run ids sent back to the sync queue
     requeued: list[str] = field(default_factory=list)  # of which failed runs set back to queued
     already_finished: list[str] = field(default_factory=list)  # deleted from the DLQ, nothing to do

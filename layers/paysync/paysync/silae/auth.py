@@ -55,6 +55,8 @@ def _fingerprint(*parts: str) -> str:
 
 @dataclass(frozen=True)
 class CachedToken:
+    """A Silae access token, when it stops being usable, and a keyed hash of the secret that got it."""
+
     access_token: str = field(repr=False)
     expires_at: float  # epoch seconds, on the client's clock
     fingerprint: str = field(repr=False)  # keyed hash of (auth URL, scope, Client secret)

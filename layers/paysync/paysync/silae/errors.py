@@ -10,6 +10,8 @@ from paysync.errors import PaysyncError, TransientError
 
 @dataclass(frozen=True)
 class SilaeErrorItem:
+    """One error of a Silae ``ApiErrors`` body, its message redacted."""
+
     code: str
     message: str
 

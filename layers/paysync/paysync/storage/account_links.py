@@ -24,6 +24,8 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class LinkRecord:
+    """An item of the account links table: a number linked, its account being created, or only seen."""
+
     dossier_id: str
     number: str
     status: Literal["linked", "creating", "seen"]

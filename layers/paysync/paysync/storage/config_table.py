@@ -55,6 +55,8 @@ class Busy(Exception):  # noqa: N818 - a state, like the errors of the use cases
 
 @dataclass(frozen=True)
 class Lease:
+    """A save's hold on an item while it writes its secrets; a save that died loses it past ``until``."""
+
     token: str
     until: int
 

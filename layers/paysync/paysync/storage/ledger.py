@@ -24,6 +24,8 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class LedgerRecord:
+    """A ledger item: an entry claimed by a run, or posted for good (then with its MyUnisoft entry id)."""
+
     partner_id: str
     status: Literal["claimed", "posted"]
     run_id: str

@@ -48,6 +48,8 @@ class SecretWritten:
 
 @dataclass(frozen=True)
 class PayrollSecret:
+    """The Silae credentials kept in a firm's or a dossier's ``payroll`` secret."""
+
     client_id: str
     client_secret: str = field(repr=False)
     subscription_key: str = field(repr=False)

@@ -66,6 +66,8 @@ class FiscalYear:
 
 @dataclass(frozen=True)
 class Fact(Generic[T]):
+    """One fact known of a society and when it was fetched, so that its age can be judged."""
+
     value: T
     fetched_at: datetime
 

@@ -24,6 +24,8 @@ WATCH_PARTITION = "WATCH"
 
 @dataclass(frozen=True)
 class WatchedPeriod:
+    """A synced period under watch (its ``WATCH#`` item): the next night it is due, and its last."""
+
     dossier_id: str
     period: str
     watched_until: date  # the last night it is watched

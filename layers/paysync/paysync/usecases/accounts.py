@@ -21,6 +21,8 @@ INVALID_ACCOUNT_CODES = {"COMPTE6", "COMPTE7"}
 
 @dataclass
 class ResolvedAccounts:
+    """A period's account numbers resolved: the MyUnisoft id of each, or why it is blocked."""
+
     ids: dict[str, int] = field(default_factory=dict)  # payroll number → MyUnisoft account id
     blocked: dict[str, Diagnosis] = field(default_factory=dict)
     notices: dict[str, tuple[Diagnosis, ...]] = field(default_factory=dict)

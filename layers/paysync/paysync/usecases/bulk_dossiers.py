@@ -72,6 +72,8 @@ class BulkItem:
 
 @dataclass(frozen=True)
 class ItemResult:
+    """What became of one item of a bulk save: its outcome and, when refused or failed, why (French)."""
+
     index: int  # the item's position in the request
     dossier_id: str | None
     outcome: Outcome
@@ -81,6 +83,8 @@ class ItemResult:
 
 @dataclass(frozen=True)
 class BulkReport:
+    """A bulk save's answer: one result per item, in the request's order."""
+
     firm_id: str
     results: tuple[ItemResult, ...]
 

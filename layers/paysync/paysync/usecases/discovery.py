@@ -43,6 +43,8 @@ DISCOVERY_TIMEOUT_SECONDS = 8.0
 
 @dataclass(frozen=True)
 class DiscoveryReport:
+    """A firm's discovery, and why either side could not be listed (each vendor's diagnoses)."""
+
     firm_id: str
     discovery: Discovery
     payroll_diagnoses: tuple[Diagnosis, ...]

@@ -36,6 +36,8 @@ _ATTEMPTS = 5
 
 @dataclass(frozen=True)
 class Accepted:
+    """A trigger's answer: the run queued for the dossier and period, new or the one already there."""
+
     run: Run
     created: bool  # False: the run of this dossier and period that was already queued or running
 

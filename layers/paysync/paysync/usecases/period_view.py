@@ -26,6 +26,8 @@ from paysync.usecases.settings import dossier_with_firm
 
 @dataclass
 class PeriodView:
+    """One period of a dossier, entry by entry, from paysync's records or (``live``) a fresh watch."""
+
     dossier_id: str
     period: str
     live: bool

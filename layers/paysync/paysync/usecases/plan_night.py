@@ -21,6 +21,8 @@ def nightly_run_id(dossier: Dossier, night: date) -> str:
 
 @dataclass
 class PlanReport:
+    """What one night's planning did: runs created, sent again or already handled, watches planned."""
+
     night: date
     due: int = 0
     created: list[str] = field(default_factory=list)

@@ -45,6 +45,8 @@ class RemindersIncompleteError(TransientError):
 
 @dataclass(frozen=True)
 class SentEmail:
+    """An email sent to a firm: its SES message id and the send-once keys it closed."""
+
     firm_id: str
     firm_name: str
     email: OutgoingEmail
@@ -54,6 +56,8 @@ class SentEmail:
 
 @dataclass
 class RemindersReport:
+    """What one day's reminders run did, firm by firm: emailed, skipped, or failed (by error type)."""
+
     day: date
     reminders_due: int = 0
     failures_due: int = 0
@@ -187,6 +191,8 @@ def send_reminders(
 
 @dataclass
 class _Delivery:
+    """One invocation's delivery of each firm's digest, sent once; ``report`` records what became of each."""
+
     services: Services
     notifications: NotificationLog
     mailer: Mailer

@@ -36,6 +36,8 @@ T = TypeVar("T")
 
 @dataclass
 class Services:
+    """Everything a use case talks to, one per container: each repository built at its first use."""
+
     settings: Settings
     silae: Callable[[SilaeCredentials], SilaeClient]
     myunisoft: Callable[[MyUnisoftAccess], MyUnisoftClient]

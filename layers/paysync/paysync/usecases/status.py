@@ -34,6 +34,8 @@ def dossier_runs(services: Services, principal: Principal, dossier_id: str, limi
 
 @dataclass
 class SyncStatus:
+    """A dossier's "Statut de la synchronisation" panel: its state, a French summary, what blocks it."""
+
     dossier: Dossier
     state: State
     summary: str

@@ -52,6 +52,8 @@ def _fail(code: str, **details: object) -> ConfigurationError:
 
 @dataclass
 class PayrollSide:
+    """The Silae client of a run, and whose credentials it uses (the dossier's own, else the firm's)."""
+
     level: Level
     owner_id: str
     info: PayrollCredentialsInfo

@@ -52,6 +52,8 @@ class RetrySettings(Protocol):
 
 @dataclass(frozen=True)
 class RetryPolicy:
+    """How a vendor client tries a transient failure again: how many attempts, how long to wait."""
+
     attempts: int
     backoff_seconds: float
     max_backoff_seconds: float = MAX_BACKOFF_SECONDS

@@ -24,6 +24,8 @@ Status = Literal["ok", "failed", "skipped"]
 
 @dataclass(frozen=True)
 class Check:
+    """One step of a connection test: passed, failed (with the diagnosis' code and remedy) or skipped."""
+
     id: str
     status: Status
     message: str
@@ -38,6 +40,8 @@ class Check:
 
 @dataclass(frozen=True)
 class Report:
+    """A connection test's answer, for a firm or one of its dossiers: every check, in order."""
+
     firm_id: str
     dossier_id: str | None
     checks: list[Check]

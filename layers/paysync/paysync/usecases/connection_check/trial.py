@@ -23,6 +23,8 @@ def one_short_attempt(timeout_seconds: float, limit: float = CHECK_TIMEOUT_SECON
 
 @dataclass(frozen=True)
 class PayrollInForce:
+    """The Silae credentials a test uses: the firm's or a dossier's own, saved or only candidates."""
+
     level: Level
     owner_id: str
     secret: PayrollSecret
