@@ -56,8 +56,9 @@ import sysconfig
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from itertools import count
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -205,6 +206,9 @@ class Stage:
     services: Any
     workdir: Path
     run_ids: Iterator[str]
+    periods: Iterator[str] = field(
+        default_factory=lambda: (f"{2016 + n // 12}-{n % 12 + 1:02d}" for n in count())
+    )
 
     def environment(self, folder: Path) -> dict[str, str]:
         function = logical_id(self.resources.template, folder)
@@ -223,6 +227,15 @@ class Stage:
             pair = [_sqs_event(sample, next(self.run_ids)) for _ in range(2)]
         path = self.workdir / f"{folder.name}.json"
         path.write_text(json.dumps(pair), encoding="utf-8")
+        return path
+
+    def queueing_events(self, folder: Path) -> Path:
+        """The sample event without its dry run, for a period no child has asked yet: the first call
+        queues a run, the second finds it queued (on_demand_sync's common request)."""
+        sample = json.loads((EVENTS / f"{folder.name}.json").read_text(encoding="utf-8"))
+        sample["body"] = json.dumps({"period": next(self.periods)})
+        path = self.workdir / f"{folder.name}-queueing.json"
+        path.write_text(json.dumps([sample, sample]), encoding="utf-8")
         return path
 
 
@@ -380,6 +393,9 @@ def heaviest(importtimes: list[str], count: int = 5) -> list[str]:
 
 
 WITHOUT_BYTECODE = "sync_worker, without bytecode (a plain sam build)"
+# on_demand_sync's goal is held on its sample event, a dry run (its heaviest request); beside it,
+# the request firm tools and the console send most: queueing a run.
+QUEUEING = "on_demand_sync, queueing a run (its common request)"
 
 
 def _without_bytecode(workdir: Path, site: Path) -> Path:
@@ -419,6 +435,10 @@ def run_coldstart(rounds: int = 5, *, lambda_like: bool = True) -> list[Result]:
             (folder.name, folder, local.environment(folder), functools.partial(local.events, folder))
             for folder in folders
         ]
+        on_demand = REPO / "functions" / "on_demand_sync"
+        if on_demand in folders:
+            queueing = functools.partial(local.queueing_events, on_demand)
+            starts.append((QUEUEING, on_demand, local.environment(on_demand), queueing))
         # where each start finds its code: the layer and site, as built, unless it is the worker
         # as a plain `sam build` ships it (copies without bytecode, none written: Lambda's /opt)
         code: dict[str, tuple[Path, Path, tuple[str, ...]]] = {name: (LAYER, site, ()) for name, *_ in starts}
@@ -557,6 +577,18 @@ def _report(measured: Samples, names: list[str], rounds: int, lambda_like: bool)
                     "top_imports": top.get(name, []),
                     "rounds": rounds,
                     "site": "layer requirements" if lambda_like else "development virtualenv",
+                },
+            )
+        )
+    if QUEUEING in paired or QUEUEING in errors:
+        results.append(
+            info(
+                f"3. cold start {QUEUEING} / boto3",
+                QUEUEING,
+                {
+                    "what": "POST /dossiers/{id}/sync without dry_run: the run queued (DynamoDB, SQS), "
+                    "no vendor called; the goal row above is the dry run",
+                    "cold_start_ms": round(statistics.median(cold.get(QUEUEING, [0.0])) * 1000, 1),
                 },
             )
         )
