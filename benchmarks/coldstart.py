@@ -110,7 +110,6 @@ print(json.dumps(timings))
 _FLOORS = {
     "boto3": """
 import os
-import re
 
 import boto3
 
@@ -121,7 +120,6 @@ def handler(event, context):
 """,
     "paysync.aws": """
 import os
-import re
 
 from paysync.aws.services import dynamodb
 
