@@ -1,5 +1,5 @@
-"""What the API accepts (the sync area's body is with its answers, in ``sync.py``). The routes convert these
-to the use cases' own inputs.
+"""What the API accepts (the sync area's body is with its answers, in ``sync.py``). The routes
+convert these to the use cases' own inputs.
 
 Requests are strict about shape (unknown fields refused, bounded lengths, JSON types not
 coerced: an integer is a JSON integer, a date a ``YYYY-MM-DD`` string) so that bad input is a clear
