@@ -10,7 +10,7 @@ import socket
 import ssl
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import closing, suppress
 from pathlib import Path
 from unittest import mock
 
@@ -87,13 +87,8 @@ def answer(body: bytes = b"ok", *, extra: bytes = b"") -> bytes:
     return b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n%s\r\n%s" % (len(body), extra, body)
 
 
-@contextmanager
-def serving(script: Script) -> Iterator[Server]:
-    server = Server(script)
-    try:
-        yield server
-    finally:
-        server.close()
+def serving(script: Script) -> closing[Server]:
+    return closing(Server(script))
 
 
 def keep_alive(server_requests: list[bytes]) -> Script:
