@@ -67,6 +67,7 @@ class CrashPoints:
         from paysync.storage.ledger import Ledger
         from paysync.storage.runs import RunRepository
         from paysync.usecases import sync_dossier
+        from paysync.usecases.preparation import DossierSync
 
         def after(cls: Any, name: str, point: str) -> None:
             original: Callable[..., Any] = getattr(cls, name)
@@ -92,8 +93,8 @@ class CrashPoints:
             # The outcome's save, not the failure recorded first on a last delivery.
             return bool(run.status.finished) and not any(d.details.get("interrupted") for d in run.diagnoses)
 
-        after(sync_dossier.DossierSync, "fetch_payroll", "after_silae_fetch")
-        after(sync_dossier.DossierSync, "fetch_entries", "after_silae_fetch")  # watch and replace runs
+        after(DossierSync, "fetch_payroll", "after_silae_fetch")
+        after(DossierSync, "fetch_entries", "after_silae_fetch")  # watch and replace runs
         before(MyUnisoftClient, "create_entry", "between_claim_and_post")
         after(MyUnisoftClient, "create_entry", "after_post")
         before(Ledger, "mark_posted", "before_ledger_write")

@@ -293,7 +293,7 @@ def test_a_worker_killed_on_the_last_delivery_leaves_a_failed_run_with_its_messa
         world = seed_night(
             env.silae, env.myunisoft, svc.config, svc.secrets, NIGHT, firms=[FirmSpec(1, False)]
         )
-        from paysync.usecases.sync_dossier import DossierSync
+        from paysync.usecases.preparation import DossierSync
 
         def killed(*args: Any, **kwargs: Any) -> Any:
             raise Killed("worker killed after the Silae fetch")

@@ -12,9 +12,9 @@ from paysync.errors import ConfigurationError, TransientError
 from paysync.myunisoft.client import MyUnisoftClient
 from paysync.usecases.accounts import AccountRow, UnknownAccountError, account_list, link_manually
 from paysync.usecases.errors import Conflict, NotFound, Unavailable
+from paysync.usecases.preparation import DossierSync
 from paysync.usecases.services import Services
 from paysync.usecases.settings import dossier_with_firm
-from paysync.usecases.sync_dossier import DossierSync
 
 T = TypeVar("T")
 

@@ -6,7 +6,7 @@ run still queued or running answers that run; a lock whose run has finished (or 
 lock's life) is taken over with a compare-and-swap on its holder, so it never needs releasing.
 A queued nightly run of the same period is answered the same way.
 
-A dry run does the sync's work without posting (``execute_run(dry_run=True)``) and records nothing.
+A dry run does the sync's work without posting (``preparation.preview_run``) and records nothing.
 A replace (``kind="replace"``, ``paysync.usecases.replace``) is queued and dry-run the same way,
 under the same lock: never a sync and a replace of one period at once.
 """
@@ -136,7 +136,9 @@ def dry_run(
     kind: RunKind = "sync",
 ) -> Run:
     """What a sync of the period would post, with its diagnoses; posts nothing, records no run."""
-    from paysync.usecases.sync_dossier import execute_run
+    # Imported here, not by a trigger that queues a run: what the dry run needs, and no more (a
+    # sync's preview never loads the posting path; a replace's does, and posts nothing).
+    from paysync.usecases.preparation import preview_run
 
     dossier, firm = dossier_with_firm(services, principal, dossier_id)
     period = requested_period(services, period_text)
@@ -144,7 +146,11 @@ def dry_run(
     run = _new_run(dossier, period, now, kind).model_copy(update={"run_id": f"dry-run-{uuid.uuid4()}"})
     metrics.add_metric(name="DryRuns", unit="Count", value=1)
     try:
-        return execute_run(services, run, dossier, firm, dry_run=True)
+        if kind == "sync":
+            return preview_run(services, run, dossier, firm)
+        from paysync.usecases.period_runs import execute_period_run
+
+        return execute_period_run(services, run, dossier, firm, dry_run=True)
     except TransientError as error:
         service = (
             "MyUnisoft"

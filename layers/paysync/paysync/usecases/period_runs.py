@@ -14,9 +14,9 @@ from contextlib import ExitStack
 from paysync.domain.models import Dossier, Firm, Run, RunStatus
 from paysync.domain.periods import Period
 from paysync.errors import ConfigurationError
+from paysync.usecases.preparation import DossierSync, finish_run, run_outcome
 from paysync.usecases.replace import plan_replace, post_replace
 from paysync.usecases.services import Services
-from paysync.usecases.sync_dossier import DossierSync, finish_run, run_outcome
 from paysync.usecases.watch import watch_period, watched_entry
 
 

@@ -54,7 +54,7 @@ def period_view(
     if live:
         # Imported for a live view only: the sync's machinery and the vendor clients (httpx) are
         # half the on-demand function's cold start, and queueing a run needs none of them.
-        from paysync.usecases.sync_dossier import DossierSync
+        from paysync.usecases.preparation import DossierSync
         from paysync.usecases.watch import watch_period, watched_entry
 
         sync = DossierSync(services, dossier, firm, dry_run=True)

@@ -37,7 +37,7 @@ from paysync.domain.period_states import EntryFinding, draft_version
 from paysync.errors import DataError
 from paysync.myunisoft.client import MyUnisoftClient
 from paysync.usecases.posting import EntryPoster
-from paysync.usecases.sync_dossier import DossierSync
+from paysync.usecases.preparation import DossierSync
 from paysync.usecases.watch import PeriodWatch
 
 FIXED_BY_REPLACE = frozenset({"changed_in_silae", "deleted_in_myunisoft", "new_in_silae", "not_posted"})

@@ -32,7 +32,7 @@ from paysync.myunisoft.client import MyUnisoftClient
 from paysync.myunisoft.errors import MyUnisoftListingUnavailableError
 from paysync.myunisoft.models import EntryListing, ListedEntry
 from paysync.observability import logger
-from paysync.usecases.sync_dossier import DossierSync, PayrollSide
+from paysync.usecases.preparation import DossierSync, PayrollSide
 
 
 @dataclass
