@@ -1,4 +1,4 @@
-"""The uniform error body and its French messages, on a resolver with no I/O behind it."""
+"""The uniform error body and its French messages, on a router with no I/O behind it."""
 
 from __future__ import annotations
 
@@ -6,18 +6,16 @@ import json
 from typing import Annotated, Any
 
 import pytest
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver
-from aws_lambda_powertools.event_handler.openapi.params import Body
 
 from paysync.api import errors
 from paysync.api.models.inputs import DossierIn
 from paysync.api.models.views import FirmView
+from paysync.api.routing import Api, Body, Router
 from paysync.usecases.errors import Conflict, Forbidden, InvalidInput, NotFound
 
 
-def _app() -> APIGatewayRestResolver:
-    app = APIGatewayRestResolver(enable_validation=True)
-    errors.install(app)
+def _app() -> Api:
+    app = Router()
 
     @app.put("/dossiers/<dossier_id>")
     def put(dossier_id: str, body: Annotated[DossierIn, Body()]) -> dict[str, str]:
@@ -36,16 +34,18 @@ def _app() -> APIGatewayRestResolver:
     def broken() -> FirmView:
         return {"firm_id": 1}  # type: ignore[return-value]
 
-    return app
+    return Api([app], errors.answer_for)
 
 
 def _call(
     method: str, path: str, body: Any = None, content_type: str = "application/json"
 ) -> tuple[int, Any]:
-    event = {
+    dossier = path.removeprefix("/dossiers/") if path.startswith("/dossiers/") else None
+    event = {  # as API Gateway sends it: the resource matched, its parameters
         "httpMethod": method,
         "path": path,
-        "resource": path,
+        "resource": "/dossiers/{dossier_id}" if dossier else path,
+        "pathParameters": {"dossier_id": dossier} if dossier else None,
         "headers": {"Content-Type": content_type},
         "body": body if isinstance(body, str) or body is None else json.dumps(body),
         "requestContext": {"stage": "v1"},

@@ -1,4 +1,5 @@
-"""The HTTP API for firm tools: Powertools routers per area, models, errors, the authorizer."""
+"""The HTTP API for firm tools: routers per area, models, errors, the authorizer."""
 
-# Before any Powertools resolver module: its package's __init__ imports every resolver (why there).
+# Before any Powertools module (its documentation resolver, its OpenAPI types): the event_handler
+# package's __init__ imports every resolver (why there).
 from paysync.api import powertools as _powertools  # noqa: F401

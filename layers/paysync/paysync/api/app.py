@@ -3,31 +3,29 @@
 Each function serves its areas only (``FUNCTION_AREAS``, the same split as template.yaml's events);
 an area is the module ``paysync.api.routes.<area>``, imported when a resolver that serves it is built.
 A request goes to its own area's resolver (``ROUTE_AREAS``, by API Gateway's resource), so that a
-function's first request loads that area's routes, models and use cases only. The documentation
-resolver includes every area, so ``/openapi.json`` and ``/swagger`` (served by the settings function,
-without authentication) describe the whole API from the code itself.
+function's first request loads that area's routes, models and use cases only. Requests are served
+by paysync's own router (``paysync.api.routing``: why there); the documentation resolver is
+Powertools', built from the same routes, and describes the whole API from the code itself:
+``/openapi.json`` and ``/swagger`` (served by the settings function, without authentication).
 """
 
 from __future__ import annotations
 
+import functools
 import importlib
+import inspect
 import json
 import os
+import typing
 from functools import cache, partial
-from typing import Any
-
-from aws_lambda_powertools.event_handler import content_types
-from aws_lambda_powertools.event_handler.api_gateway import (
-    APIGatewayRestResolver,
-    CORSConfig,
-    Response,
-    Router,
-)
-from aws_lambda_powertools.shared.json_encoder import Encoder
+from typing import TYPE_CHECKING, Any
 
 from paysync import __version__
-from paysync.api import body, errors
-from paysync.api.models.common import ErrorBody, ErrorDetail
+from paysync.api import errors
+from paysync.api.routing import Api, Cors, Parameter, Response, Route, Router
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.event_handler.api_gateway import APIGatewayRestResolver
 
 TITLE = "paysync API"
 DESCRIPTION = (
@@ -77,10 +75,6 @@ ROUTE_AREAS: dict[tuple[str, str], str] = {
 }
 
 
-# French reads better unescaped: answers are UTF-8 JSON.
-_SERIALIZER = partial(json.dumps, separators=(",", ":"), ensure_ascii=False, cls=Encoder)
-
-
 def area_router(area: str) -> Router:
     """The area's router, its module imported now (``paysync.api.routes.<area>``)."""
     if area not in AREAS:
@@ -89,18 +83,32 @@ def area_router(area: str) -> Router:
     return router
 
 
-def console_cors() -> CORSConfig | None:
+def console_cors() -> Cors | None:
     """The console's origin (``CONSOLE_ORIGIN``, its CloudFront domain in template.yaml) may read the
     answers, and no other origin; unset (other tools, the local stack's same-origin console): no CORS."""
     origin = os.environ.get("CONSOLE_ORIGIN", "").strip().rstrip("/")
     if not origin:
         return None
-    return CORSConfig(allow_origin=origin, expose_headers=["Location"], max_age=600)
+    return Cors(allow_origin=origin, expose_headers=("Location",), max_age=600)
 
 
+def build(*areas: str) -> Api:
+    return Api([area_router(area) for area in areas], errors.answer_for, console_cors())
+
+
+@cache
+def resolver(function: str) -> Api:
+    return build(*FUNCTION_AREAS[function])
+
+
+@cache
+def area_resolver(area: str) -> Api:
+    return build(area)
+
+
+# -- the documentation (Powertools', imported by its requests only) ---------------------------------
 def security_schemes() -> dict[str, Any]:
-    # Imported for the documentation only: Powertools' OpenAPI models (some fifty pydantic classes)
-    # cost a third of ``import boto3``, and validating requests does not need them.
+    # Powertools' OpenAPI models (some fifty pydantic classes) are for the documentation only.
     from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 
     return {
@@ -110,32 +118,65 @@ def security_schemes() -> dict[str, Any]:
     }
 
 
-def build(*areas: str) -> APIGatewayRestResolver:
-    app = APIGatewayRestResolver(
-        enable_validation=True,
-        serializer=_SERIALIZER,
-        json_body_deserializer=body.loads,
-        cors=console_cors(),
+def documented(route: Route) -> Any:
+    """The route's function as Powertools reads it to describe it: the same name, docstring and
+    parameters, with Powertools' markers and ``Response`` in place of paysync's (never called)."""
+    from aws_lambda_powertools.event_handler.api_gateway import Response as PowertoolsResponse
+    from aws_lambda_powertools.event_handler.openapi import params
+
+    def powertools(annotation: Any) -> Any:
+        if typing.get_origin(annotation) is Response:
+            return PowertoolsResponse[typing.get_args(annotation)[0]]  # type: ignore[misc]
+        if typing.get_origin(annotation) is not typing.Annotated:
+            return annotation
+        base, *metadata = typing.get_args(annotation)
+        markers = {"path": params.Path, "query": params.Query, "body": params.Body}
+        converted = [markers[m.where](**m.arguments) if isinstance(m, Parameter) else m for m in metadata]
+        return typing.Annotated[(base, *converted)]
+
+    hints = typing.get_type_hints(route.func, include_extras=True)
+    signature = inspect.signature(route.func)
+    parameters = [p.replace(annotation=powertools(hints[p.name])) for p in signature.parameters.values()]
+    returned = powertools(hints.get("return", inspect.Signature.empty))
+
+    @functools.wraps(route.func)
+    def described(**_: Any) -> Any:
+        raise RuntimeError(f"{route.func.__qualname__} is served by paysync.api.routing, not Powertools")
+
+    described.__signature__ = signature.replace(  # type: ignore[attr-defined]
+        parameters=parameters, return_annotation=returned
     )
-    errors.install(app)
-    for area in areas:
-        app.include_router(area_router(area))
-    return app
-
-
-@cache
-def resolver(function: str) -> APIGatewayRestResolver:
-    return build(*FUNCTION_AREAS[function])
-
-
-@cache
-def area_resolver(area: str) -> APIGatewayRestResolver:
-    return build(area)
+    return described
 
 
 @cache
 def docs_resolver() -> APIGatewayRestResolver:
-    app = build(*AREAS)
+    from aws_lambda_powertools.event_handler import content_types
+    from aws_lambda_powertools.event_handler.api_gateway import APIGatewayRestResolver, CORSConfig
+    from aws_lambda_powertools.event_handler.api_gateway import Response as PowertoolsResponse
+
+    cors = console_cors()
+    app = APIGatewayRestResolver(
+        enable_validation=True,
+        serializer=partial(json.dumps, separators=(",", ":"), ensure_ascii=False),
+        cors=None
+        if cors is None
+        else CORSConfig(
+            allow_origin=cors.allow_origin, expose_headers=list(cors.expose_headers), max_age=cors.max_age
+        ),
+    )
+
+    def refused(error: Exception) -> PowertoolsResponse[Any]:
+        answer = errors.answer_for(error)
+        return PowertoolsResponse(
+            status_code=answer.status_code, content_type=content_types.APPLICATION_JSON, body=answer.body
+        )
+
+    app.exception_handler(Exception)(refused)
+
+    for area in AREAS:
+        for route in area_router(area).routes:
+            app.route(route.rule, route.method, **route.options)(documented(route))
     app.enable_swagger(
         path="/swagger",
         title=TITLE,
@@ -146,10 +187,10 @@ def docs_resolver() -> APIGatewayRestResolver:
     )
 
     @app.get("/openapi.json", include_in_schema=False)
-    def openapi_json() -> Response[Any]:
+    def openapi_json() -> Any:  # (Powertools resolves a string annotation in this module)
         stage = (app.current_event.raw_event.get("requestContext") or {}).get("stage")
         base = f"/{stage}" if isinstance(stage, str) and stage and stage != "$default" else "/"
-        return Response(
+        return PowertoolsResponse(
             status_code=200, content_type=content_types.APPLICATION_JSON, body=openapi_document(base)
         )
 
@@ -171,25 +212,9 @@ def openapi_document(base: str = "/") -> str:
     )
 
 
-def _refusal(refused: body.Refused) -> dict[str, Any]:
-    detail = ErrorDetail(field="body", message=refused.reason)
-    answer = ErrorBody(code=refused.code, message=errors.MESSAGES[refused.code], details=[detail])
-    return {
-        "statusCode": refused.status,
-        "headers": {"Content-Type": content_types.APPLICATION_JSON},
-        "body": json.dumps(answer.model_dump(mode="json"), ensure_ascii=False),
-        "isBase64Encoded": False,
-    }
-
-
 def handle(function: str, event: dict[str, Any], context: Any) -> dict[str, Any]:
     """One API Gateway proxy event to its area's resolver, else to its function's (the settings one
-    also serves the docs). The body is checked first (``paysync.api.body``): no route, and no part of
-    Powertools, sees one that is not readable JSON."""
-    checked = body.checked(event)
-    if isinstance(checked, body.Refused):
-        return _refusal(checked)
-    event = checked
+    also serves the docs)."""
     if function == "settings_api" and event.get("path") in DOCS_PATHS:
         return docs_resolver().resolve(event, context)
     area = ROUTE_AREAS.get((str(event.get("httpMethod") or "").upper(), str(event.get("resource") or "")))

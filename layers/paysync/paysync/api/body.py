@@ -1,10 +1,10 @@
-"""What a request body must be before any route sees it: checked in front of Powertools.
+"""What a request body must be before any route sees it: checked by the router first
+(``paysync.api.routing``), and by nothing else.
 
-Left to itself, Powertools' validation reads a body as JSON when the ``Content-Type`` is missing
-or merely begins with ``application/json`` (``application/jsonx`` included), refuses
-``APPLICATION/JSON``, parses forms, and hands whatever its JSON decoder raises besides a syntax
-error (``RecursionError`` on deep nesting, ``ValueError`` on an integer past Python's int-str
-limit) to the catch-all, a 500. Here, before it:
+A JSON decoder left to itself raises more than syntax errors (``RecursionError`` on deep nesting,
+``ValueError`` on an integer past Python's int-str limit), and a media type is easy to match
+loosely (``application/jsonx``, ``APPLICATION/JSON``): Powertools' resolver, which served the API
+before, did both. Here:
 
 - a body is declared ``application/json`` (an RFC 9110 media type: type and subtype compared
   without case, parameters allowed, a ``charset`` other than UTF-8 refused): otherwise ``415``;
@@ -13,8 +13,8 @@ limit) to the catch-all, a 500. Here, before it:
   key twice in an object, no lone surrogate: otherwise ``400 invalid_json``;
 - an empty body is no body (a route that requires one answers 422).
 
-The event then goes on with the canonical ``Content-Type`` and the body as text, and the resolvers
-decode it with :func:`loads`, the same checks: Powertools only ever sees bodies that passed.
+The event then goes on with the canonical ``Content-Type`` and the body as text, which the router
+decodes with :func:`loads`, the same checks.
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ class Refused:
 
 
 class UnreadableJson(json.JSONDecodeError):
-    """Any reason a body is not taken as JSON (a JSONDecodeError, so that Powertools says 400)."""
+    """Any reason a body is not taken as JSON (a JSONDecodeError: any JSON reader says 400)."""
 
     def __init__(self, reason: str, text: str = "", position: int = 0) -> None:
         super().__init__(reason, text, position)

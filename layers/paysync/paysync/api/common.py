@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-from aws_lambda_powertools.event_handler import content_types
-from aws_lambda_powertools.event_handler.api_gateway import Response, Router
-from aws_lambda_powertools.event_handler.openapi.params import Path
-from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from pydantic import BaseModel
 
 from paysync.api.authorizer import principal_of
 from paysync.api.errors import ApiError
 from paysync.api.models.common import ID_PATTERN, KEY_ID_PATTERN, RUN_ID_PATTERN, ErrorBody
+from paysync.api.routing import JSON, Path, Response, Router
 from paysync.domain.access import Principal
 from paysync.usecases.services import Services
+
+if TYPE_CHECKING:  # the documentation's types: not imported by a request
+    from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 
 FirmIdPath = Annotated[
     str, Path(pattern=ID_PATTERN, description="The firm's identifier (at most 64 characters).")
@@ -56,7 +56,7 @@ def responses(
     for code in sorted({*_ALWAYS, *(_WITH_BODY if body else ()), *extra}):
         documented[code] = {
             "description": _ERRORS[code],
-            "content": {content_types.APPLICATION_JSON: {"model": ErrorBody}},
+            "content": {JSON: {"model": ErrorBody}},
         }
     return documented
 
@@ -81,6 +81,4 @@ def base_path(router: Router) -> str:
 
 
 def answer(status: int, body: BaseModel, headers: dict[str, Any] | None = None) -> Response[Any]:
-    return Response(
-        status_code=status, content_type=content_types.APPLICATION_JSON, body=body, headers=headers
-    )
+    return Response(status_code=status, content_type=JSON, body=body, headers=headers)

@@ -21,14 +21,6 @@ from collections.abc import Callable, Sequence
 from http import HTTPStatus
 from typing import Any
 
-from aws_lambda_powertools.event_handler import content_types
-from aws_lambda_powertools.event_handler.api_gateway import ApiGatewayResolver, Response
-from aws_lambda_powertools.event_handler.exceptions import NotFoundError
-from aws_lambda_powertools.event_handler.openapi.exceptions import (
-    RequestUnsupportedContentType,
-    RequestValidationError,
-)
-
 from paysync.api.models.common import (
     DOSSIER_NUMBER_PATTERN,
     EMAIL_PATTERN,
@@ -42,6 +34,7 @@ from paysync.api.models.common import (
     ErrorBody,
     ErrorDetail,
 )
+from paysync.api.routing import BodyRefusedError, InvalidRequestError, Response, RouteNotFoundError
 from paysync.observability import logger
 from paysync.usecases.errors import Conflict, Forbidden, InvalidInput, NotFound, RequestRefused, Unavailable
 
@@ -87,9 +80,7 @@ def error_response(
     status: int, code: str, message: str | None = None, details: Sequence[ErrorDetail] = ()
 ) -> Response[Any]:
     body = ErrorBody(code=code, message=message or MESSAGES[code], details=list(details))
-    return Response(
-        status_code=status, content_type=content_types.APPLICATION_JSON, body=body.model_dump(mode="json")
-    )
+    return Response(status_code=status, body=body.model_dump(mode="json"))
 
 
 def field_of(loc: Sequence[Any]) -> str:
@@ -160,8 +151,8 @@ def french(error: dict[str, Any]) -> str:
     return "valeur invalide"
 
 
-def _validation_response(exc: RequestValidationError) -> Response[Any]:
-    errors = list(exc.errors())
+def _validation_response(exc: InvalidRequestError) -> Response[Any]:
+    errors = exc.errors
     if any(tuple(e.get("loc", ()))[:1] == ("response",) for e in errors):
         # Our own answer broke its schema: a bug, not the caller's fault.
         logger.error(
@@ -186,20 +177,27 @@ def _unexpected(exc: Exception) -> Response[Any]:
     return error_response(HTTPStatus.INTERNAL_SERVER_ERROR, "internal_error")
 
 
-def install(app: ApiGatewayResolver) -> None:
-    """Register the error handlers on a resolver (the most specific class wins)."""
-    handlers: list[tuple[type[Exception], Callable[[Any], Response[Any]]]] = [
-        (RequestValidationError, _validation_response),
-        (RequestUnsupportedContentType, lambda _: error_response(415, "unsupported_media_type")),
-        (InvalidInput, _invalid),
-        (NotFound, lambda exc: error_response(404, "not_found", exc.message)),
-        (Forbidden, lambda exc: error_response(403, "forbidden", exc.message)),
-        (Conflict, lambda exc: error_response(409, "conflict", exc.message)),
-        (Unavailable, lambda exc: error_response(503, "unavailable", exc.message)),
-        (RequestRefused, lambda exc: error_response(422, "validation_error", exc.message)),
-        (ApiError, lambda exc: error_response(exc.status, exc.code, exc.message, exc.details)),
-        (NotFoundError, lambda _: error_response(404, "not_found", "Cette route n'existe pas.")),
-        (Exception, _unexpected),
-    ]
-    for kind, handler in handlers:
-        app.exception_handler(kind)(handler)
+# By exception class; the most specific one wins (the first of its classes listed here), any other
+# exception is a bug: ``_unexpected``.
+_ANSWERS: dict[type[Exception], Callable[[Any], Response[Any]]] = {
+    InvalidRequestError: _validation_response,
+    BodyRefusedError: lambda exc: error_response(
+        exc.refused.status, exc.refused.code, details=[ErrorDetail(field="body", message=exc.refused.reason)]
+    ),
+    InvalidInput: _invalid,
+    NotFound: lambda exc: error_response(404, "not_found", exc.message),
+    Forbidden: lambda exc: error_response(403, "forbidden", exc.message),
+    Conflict: lambda exc: error_response(409, "conflict", exc.message),
+    Unavailable: lambda exc: error_response(503, "unavailable", exc.message),
+    RequestRefused: lambda exc: error_response(422, "validation_error", exc.message),
+    ApiError: lambda exc: error_response(exc.status, exc.code, exc.message, exc.details),
+    RouteNotFoundError: lambda _: error_response(404, "not_found", "Cette route n'existe pas."),
+}
+
+
+def answer_for(exc: Exception) -> Response[Any]:
+    """The answer to an exception a route raised: a refusal's, else a 500 that discloses nothing."""
+    for kind in type(exc).__mro__:
+        if kind in _ANSWERS:
+            return _ANSWERS[kind](exc)
+    return _unexpected(exc)

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler.api_gateway import Router
-from aws_lambda_powertools.event_handler.openapi.params import Body, Path
-
 from paysync.api.common import DossierIdPath, caller, responses, services
 from paysync.api.models.inputs import AccountLinkIn
 from paysync.api.models.views import AccountList, AccountView, MyUnisoftAccountView
+from paysync.api.routing import Body, Path, Router
 from paysync.usecases import account_views
 
 AccountNumberPath = Annotated[
@@ -19,7 +17,7 @@ AccountNumberPath = Annotated[
     ),
 ]
 
-router = Router()  # type: ignore[no-untyped-call]
+router = Router()
 
 
 @router.get(

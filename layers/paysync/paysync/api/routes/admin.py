@@ -4,17 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler.api_gateway import Response, Router
-from aws_lambda_powertools.event_handler.openapi.params import Body, Query
-
 from paysync.api.common import KeyIdPath, answer, caller, responses, services
 from paysync.api.models.common import ID_PATTERN
 from paysync.api.models.inputs import ApiKeyIn
 from paysync.api.models.views import ApiKeyList, ApiKeyView, IssuedApiKey
+from paysync.api.routing import Body, Query, Response, Router
 from paysync.storage.apikeys import ApiKeyRepository
 from paysync.usecases import api_keys
 
-router = Router()  # type: ignore[no-untyped-call]
+router = Router()
 
 
 def _keys() -> ApiKeyRepository:

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler.api_gateway import Router
-from aws_lambda_powertools.event_handler.openapi.params import Body
-
 from paysync.api.common import FirmIdPath, caller, responses, services
 from paysync.api.models.bulk import BulkIn, BulkView, read_items
+from paysync.api.routing import Body, Router
 from paysync.usecases.bulk_dossiers import MAX_ITEMS, save_dossiers
 
 _DESCRIPTION = (
@@ -26,7 +24,7 @@ _DESCRIPTION = (
     "secret is written: the dossiers use the firm's credentials."
 )
 
-router = Router()  # type: ignore[no-untyped-call]
+router = Router()
 
 
 @router.post(

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler.api_gateway import Router
-from aws_lambda_powertools.event_handler.openapi.params import Body
-
 from paysync.api.common import DossierIdPath, FirmIdPath, caller, responses, services
 from paysync.api.models.connection import ConnectionReport
 from paysync.api.models.inputs import CandidateTestIn, FirmCredentialsIn
+from paysync.api.routing import Body, Router
 from paysync.storage.secrets import PayrollSecret
 from paysync.usecases import connection_check
 from paysync.usecases.connection_check import Candidate
@@ -22,7 +20,7 @@ _DESCRIPTION = (
     "token (`ERR-INVALID-SECRET`, `ERR-API-TOKEN-NOT-FOUND`, …; a new key is activated), OD PAIE journal (`SILAE6`)."
 )
 
-router = Router()  # type: ignore[no-untyped-call]
+router = Router()
 
 
 @router.post(

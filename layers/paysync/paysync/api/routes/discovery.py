@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler.api_gateway import Router
-from aws_lambda_powertools.event_handler.openapi.params import Body
-
 from paysync.api.common import FirmIdPath, caller, responses, services
 from paysync.api.models.discovery import DiscoveryView
 from paysync.api.models.inputs import FirmCredentialsIn
 from paysync.api.routes.connection import candidate_of
+from paysync.api.routing import Body, Router
 from paysync.usecases.discovery import discover_firm
 
 _DESCRIPTION = (
@@ -26,7 +24,7 @@ _DESCRIPTION = (
     "The body's credentials, if any, are used instead of the saved firm's and never stored."
 )
 
-router = Router()  # type: ignore[no-untyped-call]
+router = Router()
 
 
 @router.post(

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler.api_gateway import Router
-from aws_lambda_powertools.event_handler.openapi.params import Path, Query
-
 from paysync.api.common import DossierIdPath, caller, responses, services
 from paysync.api.models.periods import PeriodAnswer
+from paysync.api.routing import Path, Query, Router
 from paysync.usecases import period_view
 
-router = Router()  # type: ignore[no-untyped-call]
+router = Router()
 
 PeriodPath = Annotated[str, Path(pattern=r"^\d{4}-\d{2}$", description="The month, `YYYY-MM`.")]
 

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler.api_gateway import Response, Router
-from aws_lambda_powertools.event_handler.openapi.params import Body
-
 from paysync.api.common import DossierIdPath, FirmIdPath, answer, caller, responses, services
 from paysync.api.models.inputs import DossierIn, FirmIn
 from paysync.api.models.views import DossierList, DossierView, FirmView
+from paysync.api.routing import Body, Response, Router
 from paysync.usecases import settings
 from paysync.usecases.settings import DossierChange, FirmChange
 
-router = Router()  # type: ignore[no-untyped-call]
+router = Router()
 
 
 @router.put(

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler.api_gateway import Router
-from aws_lambda_powertools.event_handler.openapi.params import Query
-
 from paysync.api.common import DossierIdPath, RunIdPath, base_path, caller, responses, services
 from paysync.api.models.status import RunList, RunView, SyncStatusView
+from paysync.api.routing import Query, Router
 from paysync.usecases import status
 
-router = Router()  # type: ignore[no-untyped-call]
+router = Router()
 
 
 @router.get("/runs/<run_id>", summary="A run", tags=["status"], responses=responses({200: "The run."}))

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from aws_lambda_powertools.event_handler import content_types
-from aws_lambda_powertools.event_handler.api_gateway import Response, Router
-from aws_lambda_powertools.event_handler.openapi.params import Body
-from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse, OpenAPIResponseHeader
+from typing import TYPE_CHECKING, Annotated
 
 from paysync.api.common import DossierIdPath, answer, base_path, caller, responses, services
 from paysync.api.models.sync import DryRunReport, RunAccepted, SyncIn
+from paysync.api.routing import JSON, Body, Response, Router
 from paysync.domain.models import RunKind
 from paysync.usecases import on_demand
+
+if TYPE_CHECKING:  # the documentation's types: not imported by a request
+    from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse, OpenAPIResponseHeader
 
 _LOCATION: dict[str, OpenAPIResponseHeader] = {
     "Location": {"description": "The run's address: `GET` it for its status.", "schema": {"type": "string"}}
@@ -20,14 +19,14 @@ _LOCATION: dict[str, OpenAPIResponseHeader] = {
 _ACCEPTED: OpenAPIResponse = {
     "description": "The run, queued now (`created: true`) or already queued or running.",
     "headers": _LOCATION,
-    "content": {content_types.APPLICATION_JSON: {"model": RunAccepted}},
+    "content": {JSON: {"model": RunAccepted}},
 }
 _DRY_RUN: OpenAPIResponse = {
     "description": "Dry run: what would be posted.",
-    "content": {content_types.APPLICATION_JSON: {"model": DryRunReport}},
+    "content": {JSON: {"model": DryRunReport}},
 }
 
-router = Router()  # type: ignore[no-untyped-call]
+router = Router()
 
 
 @router.post(
