@@ -81,4 +81,4 @@ def base_path(router: Router) -> str:
 
 
 def answer(status: int, body: BaseModel, headers: dict[str, Any] | None = None) -> Response[Any]:
-    return Response(status_code=status, content_type=JSON, body=body, headers=headers)
+    return Response(status_code=status, body=body, headers=headers)  # JSON, the default

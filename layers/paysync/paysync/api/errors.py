@@ -177,8 +177,8 @@ def _unexpected(exc: Exception) -> Response[Any]:
     return error_response(HTTPStatus.INTERNAL_SERVER_ERROR, "internal_error")
 
 
-# By exception class; the most specific one wins (the first of its classes listed here), any other
-# exception is a bug: ``_unexpected``.
+# By exception class: the first of the exception's classes (its MRO) listed here answers; an
+# exception none of whose classes is listed is a bug: ``_unexpected``.
 _ANSWERS: dict[type[Exception], Callable[[Any], Response[Any]]] = {
     InvalidRequestError: _validation_response,
     BodyRefusedError: lambda exc: error_response(
