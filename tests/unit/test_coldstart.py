@@ -1,5 +1,6 @@
 """What a cold start defers, checked in a fresh interpreter set up as Lambda sets one up: the garbage
-collector paused until the first invocation ends, and the tracer patching httpx and paysync's AWS
+collector paused until the first invocation ends, pydantic's plugin lookup skipped where the
+template disables plugins (with pydantic's own answer), and the tracer patching httpx and paysync's AWS
 client only once they are used, never loading botocore, while every subsegment of the invocation still reaches the X-Ray daemon."""
 
 from __future__ import annotations
@@ -8,6 +9,8 @@ import json
 import socket
 from typing import Any
 
+from local.cfn import load_template
+from paysync.coldstart import PLUGINS_DISABLED
 from tests.fresh_python import run_script
 from tests.xray_daemon import received
 
@@ -143,3 +146,43 @@ def test_outside_lambda_the_collector_is_left_alone() -> None:
     outcome = _run(_COLLECTOR, {"AWS_REGION": "eu-west-3"})
     assert outcome["paused_at_import"] is False and outcome["enabled_after_first"] is True
     assert outcome["frozen"] == 0
+
+
+# A model built after paysync.coldstart, as in every function; what pydantic's plugin lookup
+# answers, and whether it loaded importlib.metadata on the way.
+_PLUGINS = """
+import json, sys
+import paysync.coldstart
+from pydantic import BaseModel
+
+class Built(BaseModel):
+    value: int
+
+assert Built(value=1).value == 1
+from pydantic.plugin import _loader
+print(json.dumps({
+    "plugins": list(_loader.get_plugins()),
+    "metadata_loaded": "importlib.metadata" in sys.modules,
+    "stand_in": getattr(_loader, "__file__", None) is None,
+}))
+"""
+
+
+def test_in_lambda_with_plugins_disabled_pydantic_never_loads_its_plugin_machinery() -> None:
+    template = load_template()
+    setting = template["Globals"]["Function"]["Environment"]["Variables"]["PYDANTIC_DISABLE_PLUGINS"]
+    assert setting in PLUGINS_DISABLED  # every deployed function
+    outcome = _run(_PLUGINS, {**LAMBDA, "PYDANTIC_DISABLE_PLUGINS": setting})
+    assert outcome == {"plugins": [], "metadata_loaded": False, "stand_in": True}
+
+
+def test_the_stand_in_answers_what_pydantic_answers_with_plugins_disabled() -> None:
+    # Outside Lambda pydantic's own loader runs: with the template's setting it finds no plugin,
+    # as the stand-in says (a pydantic upgrade that changed this would fail here).
+    outcome = _run(_PLUGINS, {"AWS_REGION": "eu-west-3", "PYDANTIC_DISABLE_PLUGINS": "__all__"})
+    assert outcome["plugins"] == [] and outcome["stand_in"] is False
+
+
+def test_in_lambda_with_plugins_allowed_pydantic_looks_them_up() -> None:
+    outcome = _run(_PLUGINS, LAMBDA)
+    assert outcome["metadata_loaded"] is True and outcome["stand_in"] is False
