@@ -3,6 +3,7 @@ one TLS context choosing it only when it was built from the bundle certifi holds
 
 from __future__ import annotations
 
+import json
 import shutil
 import ssl
 import subprocess
@@ -15,8 +16,9 @@ from cryptography.x509.name import _ASN1Type
 from cryptography.x509.oid import NameOID
 
 from paysync.ca_directory import build, certificates, subject_hash
-from paysync.tls import AUTHORITIES, authorities_directory
+from paysync.tls import AUTHORITIES, authorities_directory, certifi_bundle
 from tests.certificates import certificate, common_name, der, new_key, pem, server_context
+from tests.fresh_python import run_script
 
 OPENSSL = shutil.which("openssl")
 needs_openssl = pytest.mark.skipif(OPENSSL is None, reason="no openssl program to compare the hashes with")
@@ -137,3 +139,14 @@ def test_the_directory_is_used_only_when_built_from_the_bundle_certifi_holds(tmp
 
     bundle.write_bytes(bundle.read_bytes() + pem(certificate(AWKWARD_NAMES[2], key)))
     assert authorities_directory(bundle) is None  # certifi changed since: stale, not used
+
+
+def test_the_bundle_is_certifis_own_found_without_importing_certifi() -> None:
+    assert certifi_bundle() == Path(certifi.where())
+    script = (
+        "import json, sys\n"
+        "from paysync.tls import tls_context\n"
+        "tls_context()\n"
+        "print(json.dumps(sorted(m for m in ('certifi', 'importlib.resources', 'zipfile') if m in sys.modules)))"
+    )
+    assert json.loads(run_script(script, {}).strip().splitlines()[-1]) == []

@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import ssl
 from functools import cache
+from importlib.machinery import PathFinder
 from pathlib import Path
 
 AUTHORITIES = "paysync-authorities"  # beside certifi's package, in the layer's python/ folder
@@ -39,11 +40,22 @@ def authorities_directory(bundle: Path) -> Path | None:
     return directory if recorded == bundle_digest(bundle) else None
 
 
-@cache
-def tls_context() -> ssl.SSLContext:
+def certifi_bundle() -> Path:
+    """certifi's ``cacert.pem``, found without importing certifi where it lies in a folder (as in
+    the layer): ``certifi.where()`` goes through ``importlib.resources``, which imports zipfile
+    and more (~1.5 ms of a cold start) to handle a zipped install."""
+    spec = PathFinder.find_spec("certifi")
+    locations = list(spec.submodule_search_locations or []) if spec is not None else []
+    if locations and (bundle := Path(locations[0]) / "cacert.pem").is_file():
+        return bundle
     import certifi
 
-    bundle = Path(certifi.where())
+    return Path(certifi.where())
+
+
+@cache
+def tls_context() -> ssl.SSLContext:
+    bundle = certifi_bundle()
     directory = authorities_directory(bundle)
     if directory is not None:
         return ssl.create_default_context(capath=str(directory))
