@@ -18,7 +18,7 @@ import json
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from paysync.aws.errors import AwsServiceError
@@ -213,7 +213,7 @@ class FifoDeduplication:
                     kept.append(entry)
         if kept:
             # the rest goes to the queue (its answer omits the dropped ones: paysync reads "Failed")
-            return send(replace(request, body=json.dumps({**payload, "Entries": kept}).encode()))
+            return send(request._replace(body=json.dumps({**payload, "Entries": kept}).encode()))
         return {"Successful": answered, "Failed": []}
 
 
