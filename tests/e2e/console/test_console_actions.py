@@ -32,10 +32,16 @@ def test_test_connection_shows_each_check_as_the_api_returns_it(console: Console
     console.signed_in_at(DUPONT, "#/dossiers/transports-bernard")
     page = console.page
     button = page.get_by_role("button", name="Tester la connexion")
-    button.click()
-    # A slow call shows that something is happening, on its button and in words.
-    assert button.get_attribute("aria-busy") == "true"
-    assert "Vérifications en cours" in page.locator("[data-output=connection]").inner_text()
+    # A slow call shows that something is happening, on its button and in words. Slow for sure:
+    # without the latency, the call could end before the page is read.
+    silae = console.served.stack.silae.faults
+    silae.latency_seconds = 0.5
+    try:
+        button.click()
+        assert button.get_attribute("aria-busy") == "true"
+        assert "Vérifications en cours" in page.locator("[data-output=connection]").inner_text()
+    finally:
+        silae.latency_seconds = 0.0
     checks = page.locator("[data-output=connection] li[data-check]")
     checks.first.wait_for()
     assert checks.count() == len(expected)
