@@ -43,7 +43,7 @@ _PARAMETER = re.compile(rf"({_TCHARS})=({_TCHARS}|{_QUOTED})")
 _NESTING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]|"', re.DOTALL)
 
 
-class Refused(NamedTuple):  # not a dataclass: defined at every cold start, where one costs 4x more
+class Refused(NamedTuple):  # not a dataclass: cheaper to define at a cold start
     """A body refused before any route sees it: the status and error code to answer, and why."""
 
     status: int

@@ -52,7 +52,7 @@ THROTTLING_CODES = frozenset(
 _RETRIED_STATUSES = frozenset({500, 502, 503, 504})
 
 
-class Request(NamedTuple):  # not a dataclass: defined at every cold start, where one costs 4x more
+class Request(NamedTuple):  # not a dataclass: cheaper to define at a cold start
     """One HTTP request to an AWS service, and the operation it calls (named in errors and X-Ray)."""
 
     method: str
@@ -62,7 +62,7 @@ class Request(NamedTuple):  # not a dataclass: defined at every cold start, wher
     operation: str
 
 
-class Response(NamedTuple):  # not a dataclass: defined at every cold start, where one costs 4x more
+class Response(NamedTuple):  # not a dataclass: cheaper to define at a cold start
     """An AWS service's HTTP answer, as the transport read it."""
 
     status: int
@@ -146,7 +146,7 @@ def _botocore_session() -> Any:
     return botocore.session.get_session()
 
 
-class ServiceSpec(NamedTuple):  # not a dataclass: defined at every cold start, where one costs 4x more
+class ServiceSpec(NamedTuple):  # not a dataclass: cheaper to define at a cold start
     """What tells one service from another on the wire."""
 
     name: str  # for messages: "dynamodb"

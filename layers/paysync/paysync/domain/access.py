@@ -27,7 +27,7 @@ _KEY = re.compile(r"^psk_([0-9a-f]{16})_([A-Za-z0-9_-]{43})$")
 ADMIN_OWNER = "_admin"
 
 
-class Principal(NamedTuple):  # not a dataclass: defined at every cold start, where one costs 4x more
+class Principal(NamedTuple):  # not a dataclass: cheaper to define at a cold start
     """The caller, as the authorizer established it."""
 
     scope: Scope

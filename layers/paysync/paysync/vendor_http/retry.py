@@ -49,7 +49,7 @@ class RetrySettings(Protocol):
     def backoff_seconds(self) -> float: ...
 
 
-class RetryPolicy(NamedTuple):  # not a dataclass: defined at every cold start, where one costs 4x more
+class RetryPolicy(NamedTuple):  # not a dataclass: cheaper to define at a cold start
     """How a vendor client tries a transient failure again: how many attempts, how long to wait."""
 
     attempts: int
