@@ -238,11 +238,18 @@ def test_a_night_under_every_fault_loses_nothing_and_posts_nothing_twice(
         assert env.myunisoft.faults.injected["lost_response"] >= 1
 
         night = {item.dossier.dossier_id: _check_night(env, item, expected) for item in world.dossiers}
-        assert (
-            night[down].status is RunStatus.FAILED and night[down].diagnoses[0].code == "TRANSIENT-EXHAUSTED"
-        )
-        assert night[refused].status is RunStatus.FAILED
-        assert night[refused].diagnoses[0].code != "TRANSIENT-EXHAUSTED"  # said precisely, not retried
+        # Silae down all night: the run is exhausted. Unless its message was parked in the DLQ by
+        # its batch-mates' deaths before its last attempt (a timing matter): then it waits there
+        # unfinished. Either way it is in the DLQ (checked after the replay).
+        assert night[down].status is not RunStatus.SUCCEEDED
+        if night[down].status is RunStatus.FAILED:
+            assert night[down].diagnoses[0].code == "TRANSIENT-EXHAUSTED"
+        # Silae refusing: said precisely at the first attempt, and not retried; parked before any
+        # attempt as above, it waits in the DLQ unfinished.
+        refused_attempted = night[refused].status.finished
+        if refused_attempted:
+            assert night[refused].status is RunStatus.FAILED
+            assert night[refused].diagnoses[0].code != "TRANSIENT-EXHAUSTED"
 
         # The services are back: the operator replays the DLQ. What it moves tells what the DLQ
         # held (a FIFO queue cannot be read past the head of a group without deleting).
@@ -265,7 +272,11 @@ def test_a_night_under_every_fault_loses_nothing_and_posts_nothing_twice(
                 assert run.run_id in replayed.replayed, f"{dossier_id}: exhausted but not in the DLQ"
             if run.run_id in replayed.already_finished:
                 assert run.status.finished and run.status is not RunStatus.FAILED
-        assert night[refused].run_id not in in_dlq  # a configuration failure is not retried
+        assert night[down].run_id in replayed.replayed
+        if refused_attempted:
+            assert night[refused].run_id not in in_dlq  # a configuration failure is not retried
+        else:
+            assert night[refused].run_id in replayed.replayed
 
         _drain(env)
         finals: Counter[str] = Counter()
