@@ -51,7 +51,7 @@ PLUGIN_LOADER = "pydantic.plugin._loader"
 
 if _IN_LAMBDA and os.environ.get("PYDANTIC_DISABLE_PLUGINS") in PLUGINS_DISABLED:
     _no_plugins = types.ModuleType(PLUGIN_LOADER, "pydantic's plugin loader with every plugin disabled")
-    _no_plugins.get_plugins = tuple  # type: ignore[attr-defined]  # () as pydantic's answers
+    _no_plugins.get_plugins = tuple  # type: ignore[attr-defined]  # (): pydantic's answer then
     sys.modules.setdefault(PLUGIN_LOADER, _no_plugins)
 
 

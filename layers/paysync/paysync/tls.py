@@ -45,9 +45,10 @@ def certifi_bundle() -> Path:
     the layer): ``certifi.where()`` goes through ``importlib.resources``, which imports zipfile
     and more (~1.5 ms of a cold start) to handle a zipped install."""
     spec = PathFinder.find_spec("certifi")
-    locations = list(spec.submodule_search_locations or []) if spec is not None else []
-    if locations and (bundle := Path(locations[0]) / "cacert.pem").is_file():
-        return bundle
+    folders = spec.submodule_search_locations if spec is not None else None
+    for folder in folders or ():
+        if (bundle := Path(folder) / "cacert.pem").is_file():
+            return bundle
     import certifi
 
     return Path(certifi.where())
