@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -240,6 +241,19 @@ def test_function_environment_is_complete(template: dict[str, Any], resolver: Re
 
 
 # ------------------------------------------------------------------ queues
+
+
+def test_the_runtime_is_not_deprecated_on_aws_s_schedule(template: dict[str, Any]) -> None:
+    # cfn-lint's E2533 is ignored (.cfnlintrc): older releases carry an outdated date for
+    # python3.11. This holds the template to the locked cfn-lint's copy of AWS's schedule instead.
+    from importlib.resources import files
+
+    schedule = json.loads((files("cfnlint.data.AdditionalSpecs") / "LmbdRuntimeLifecycle.json").read_text())
+    runtime = global_function(template)["Runtime"]
+    deprecated = date.fromisoformat(schedule[runtime]["deprecated"])
+    assert date.today() < deprecated, (
+        f"{runtime} deprecated on {deprecated}: move to {schedule[runtime]['successor']}"
+    )
 
 
 def test_sync_queue_is_fifo_with_a_fifo_dead_letter_queue(
